@@ -33,6 +33,7 @@ pub mod error;
 pub mod grid;
 pub mod metrics;
 pub mod process;
+pub mod quad;
 pub mod rng;
 pub mod sampler;
 pub mod target;
