@@ -1,0 +1,253 @@
+//! Building targets, samplers and score errors from CLI options.
+
+use super::args::{Args, bad};
+use super::json::Json;
+use crate::error::Result;
+use crate::grid::TimeGrid;
+use crate::sampler::pc::{PaperConstants, PcSchedule, PredictorCorrector};
+use crate::sampler::{Corrector, CorrectorKind, Ode, OdeKind, ReverseSde, Sampler};
+use crate::target::{Gaussian, Target};
+
+/// One line per target: name, options, description (for `randmid targets`).
+pub const TARGETS: &[(&str, &str, &str)] = &[
+    (
+        "iso-gaussian",
+        "--mean M (0) --var V (1)",
+        "data N(M·1, V·I_d); everything exact",
+    ),
+    (
+        "bimodal",
+        "--sep S (2) --sd SD (0.5)",
+        "i.i.d. product of ½N(−S, SD²) + ½N(S, SD²); everything exact",
+    ),
+    (
+        "gmm",
+        "--components K (4) --target-seed S (0) --sep R (4) --comp-var V (0.25)",
+        "K equal-weight isotropic components, means R·(random orthonormal directions)",
+    ),
+    (
+        "logcosh",
+        "",
+        "i.i.d. product of density ∝ exp(−x²/2 − log cosh x); score at t > 0 by 1-D quadrature",
+    ),
+];
+
+/// One line per sampler: name, options, description (for `randmid samplers`).
+pub const SAMPLERS: &[(&str, &str, &str)] = &[
+    (
+        "ei",
+        "--steps N --grid G",
+        "exponential-integrator PF-ODE predictor (CCL+23a), 1 NFE/step",
+    ),
+    (
+        "rm",
+        "--steps N --grid G",
+        "randomized-midpoint PF-ODE predictor (Algorithm 1), 2 NFE/step",
+    ),
+    (
+        "sde",
+        "--steps N --grid G",
+        "reverse-SDE exponential integrator (DDPM-type baseline), 1 NFE/step",
+    ),
+    (
+        "ei+ulmc",
+        "PC options",
+        "Algorithm 3: EI predictor + exponential-integrator ULMC corrector",
+    ),
+    (
+        "rm+ulmc",
+        "PC options",
+        "Algorithm 3: RM predictor + exponential-integrator ULMC corrector",
+    ),
+    (
+        "ei+rm-ulmc",
+        "PC options",
+        "Algorithm 3: EI predictor + Shen–Lee randomized-midpoint ULMC corrector",
+    ),
+    (
+        "rm+rm-ulmc",
+        "PC options",
+        "Algorithm 3: RM predictor + Shen–Lee randomized-midpoint ULMC corrector",
+    ),
+];
+
+/// Builds the target named by `--target` in dimension `--dim`.
+///
+/// # Errors
+/// Unknown name, bad parameters (typed errors from the constructors).
+pub fn target(args: &mut Args) -> Result<(Box<dyn Target>, Json)> {
+    let name = args.required("target")?;
+    let dim = args.usize_or("dim", 2)?;
+    let (t, params): (Box<dyn Target>, Vec<(&str, Json)>) = match name.as_str() {
+        "iso-gaussian" => {
+            let (m, v) = (args.f64_or("mean", 0.0)?, args.f64_or("var", 1.0)?);
+            (
+                Box::new(Gaussian::isotropic(dim, m, v)?),
+                vec![("mean", Json::Num(m)), ("var", Json::Num(v))],
+            )
+        }
+        other => {
+            return Err(bad(format!(
+                "unknown target `{other}` (see `randmid targets`)"
+            )));
+        }
+    };
+    let mut cfg = vec![("name", Json::Str(name)), ("dim", Json::Int(dim as i64))];
+    cfg.extend(params);
+    Ok((t, Json::obj(cfg)))
+}
+
+/// Builds the predictor grid from `--steps`, `--grid`, `--t-max`, `--t-min`.
+fn grid(args: &mut Args, t_max: f64, t_min: f64) -> Result<(TimeGrid, Json)> {
+    let steps = args.usize_or("steps", 100)?;
+    let kind = args.str_or("grid", "uniform");
+    let grid = match kind.as_str() {
+        "uniform" => TimeGrid::uniform(t_max, t_min, steps)?,
+        "geometric" => {
+            TimeGrid::geometric_tail(t_max, t_min, (t_max - t_min) / steps.max(1) as f64)?
+        }
+        s if s.starts_with("times:") => {
+            let times: std::result::Result<Vec<f64>, _> =
+                s[6..].split(',').map(str::parse).collect();
+            TimeGrid::new(times.map_err(|_| bad(format!("--grid {s}: times must be numbers")))?)?
+        }
+        other => {
+            return Err(bad(format!(
+                "unknown grid `{other}` (uniform, geometric, times:T0,T1,…)"
+            )));
+        }
+    };
+    let cfg = Json::obj([
+        ("kind", Json::Str(kind)),
+        ("steps", Json::Int(grid.steps() as i64)),
+    ]);
+    Ok((grid, cfg))
+}
+
+/// Builds the sampler named by `--sampler` for `target`.
+///
+/// # Errors
+/// Unknown name, bad parameters, a paper schedule without a Lipschitz constant.
+pub fn sampler(args: &mut Args, target: &dyn Target) -> Result<(Box<dyn Sampler>, Json)> {
+    let name = args.required("sampler")?;
+    let t_max = args.f64_or("t-max", 5.0)?;
+    let t_min = args.f64_or("t-min", 1e-3)?;
+    let times = [
+        ("name", Json::Str(name.clone())),
+        ("t_max", Json::Num(t_max)),
+        ("t_min", Json::Num(t_min)),
+    ];
+    if let Some((pred, corr)) = name.split_once('+') {
+        let (s, cfg) = predictor_corrector(
+            args,
+            target,
+            ode_kind(pred)?,
+            corrector_kind(corr)?,
+            t_max,
+            t_min,
+        )?;
+        return Ok((s, Json::obj(times.into_iter().chain([("schedule", cfg)]))));
+    }
+    let (g, gcfg) = grid(args, t_max, t_min)?;
+    let s: Box<dyn Sampler> = match name.as_str() {
+        "sde" => Box::new(ReverseSde { grid: g }),
+        other => Box::new(Ode {
+            kind: ode_kind(other)?,
+            grid: g,
+        }),
+    };
+    Ok((s, Json::obj(times.into_iter().chain([("grid", gcfg)]))))
+}
+
+fn ode_kind(name: &str) -> Result<OdeKind> {
+    match name {
+        "ei" => Ok(OdeKind::Ei),
+        "rm" => Ok(OdeKind::Rm),
+        other => Err(bad(format!(
+            "unknown sampler or predictor `{other}` (see `randmid samplers`)"
+        ))),
+    }
+}
+
+fn corrector_kind(name: &str) -> Result<CorrectorKind> {
+    match name {
+        "ulmc" => Ok(CorrectorKind::Ulmc),
+        "rm-ulmc" => Ok(CorrectorKind::RmUlmc),
+        other => Err(bad(format!("unknown corrector `{other}` (ulmc, rm-ulmc)"))),
+    }
+}
+
+/// `--schedule user` (default: `--steps --grid --chunk --gamma --corr-step --corr-time`) or
+/// `--schedule paper` (`--eps`, `--lipschitz`, default the target's known L).
+fn predictor_corrector(
+    args: &mut Args,
+    target: &dyn Target,
+    pred: OdeKind,
+    corr: CorrectorKind,
+    t_max: f64,
+    t_min: f64,
+) -> Result<(Box<dyn Sampler>, Json)> {
+    let schedule = args.str_or("schedule", "user");
+    let (sched, cfg) = match schedule.as_str() {
+        "user" => {
+            let (g, gcfg) = grid(args, t_max, t_min)?;
+            let (chunk, gamma) = (args.f64_or("chunk", 1.0)?, args.f64_or("gamma", 2.0)?);
+            let (h, dur) = (
+                args.f64_or("corr-step", 0.05)?,
+                args.f64_or("corr-time", 0.5)?,
+            );
+            let c = Corrector::new(corr, gamma, h, dur)?;
+            let cfg = vec![
+                ("kind", Json::Str("user".into())),
+                ("grid", gcfg),
+                ("chunk", Json::Num(chunk)),
+                ("gamma", Json::Num(gamma)),
+                ("corr_step", Json::Num(c.h)),
+                ("corr_steps", Json::Int(c.steps as i64)),
+            ];
+            (PcSchedule::user(g, chunk, c)?, cfg)
+        }
+        "paper" => {
+            let eps = args.f64_or("eps", 0.1)?;
+            let l = match args.f64_opt("lipschitz")? {
+                Some(l) => l,
+                None => target.lipschitz().ok_or_else(|| {
+                    bad("target has no known Lipschitz constant: pass --lipschitz L".into())
+                })?,
+            };
+            let (s, p) = PcSchedule::paper(
+                pred,
+                corr,
+                target.dim(),
+                l,
+                eps,
+                t_max,
+                t_min,
+                PaperConstants::default(),
+            )?;
+            let cfg = vec![
+                ("kind", Json::Str("paper (reconstructed)".into())),
+                ("eps", Json::Num(eps)),
+                ("lipschitz", Json::Num(l)),
+                ("h_pred", Json::Num(p.h_pred)),
+                ("chunk", Json::Num(p.chunk)),
+                ("gamma", Json::Num(p.gamma)),
+                ("t_corr", Json::Num(p.t_corr)),
+                ("h_corr", Json::Num(p.h_corr)),
+                ("steps", Json::Int(s.grid.steps() as i64)),
+            ];
+            (s, cfg)
+        }
+        other => return Err(bad(format!("unknown schedule `{other}` (user, paper)"))),
+    };
+    let corrections = sched.corrections();
+    let sampler = PredictorCorrector {
+        predictor: pred,
+        schedule: sched,
+    };
+    let cfg = Json::obj(
+        cfg.into_iter()
+            .chain([("corrections", Json::Int(corrections as i64))]),
+    );
+    Ok((Box::new(sampler), cfg))
+}
