@@ -1,1 +1,73 @@
-fn main(){}
+//! Criterion benches: throughput (coordinates per second) of the score and of one sampler step,
+//! for d ∈ {64, 1,024, 65,536}. Run: `cargo bench --bench steps`.
+
+use std::hint::black_box;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use randmid::rng::{fill_normal, stream_rng};
+use randmid::sampler::Corrector;
+use randmid::sampler::CorrectorKind;
+use randmid::sampler::predictor::{PredictorWork, ei_step, rm_step};
+use randmid::target::{Gaussian, Score};
+
+const DIMS: [usize; 3] = [64, 1_024, 65_536];
+
+fn point(d: usize) -> Vec<f64> {
+    let mut x = vec![0.0; d];
+    fill_normal(&mut stream_rng(1, 0), &mut x);
+    x
+}
+
+fn bench_score(c: &mut Criterion) {
+    let mut g = c.benchmark_group("score/gaussian-diag");
+    for d in DIMS {
+        let target = Gaussian::isotropic(d, 1.0, 4.0).unwrap();
+        let (x, mut out) = (point(d), vec![0.0; d]);
+        g.throughput(Throughput::Elements(d as u64));
+        g.bench_with_input(BenchmarkId::from_parameter(d), &d, |b, _| {
+            b.iter(|| target.score(black_box(0.7), black_box(&x), &mut out))
+        });
+    }
+    g.finish();
+}
+
+fn bench_predictors(c: &mut Criterion) {
+    let mut g = c.benchmark_group("step/predictor");
+    for d in DIMS {
+        let target = Gaussian::isotropic(d, 1.0, 4.0).unwrap();
+        let mut x = point(d);
+        let mut ws = PredictorWork::new(d);
+        g.throughput(Throughput::Elements(d as u64));
+        g.bench_with_input(BenchmarkId::new("ei", d), &d, |b, _| {
+            b.iter(|| {
+                ei_step(&target, 1.0, 1e-9, &mut x, &mut ws);
+            })
+        });
+        g.bench_with_input(BenchmarkId::new("rm", d), &d, |b, _| {
+            b.iter(|| {
+                rm_step(&target, 1.0, 1e-9, 0.37, &mut x, &mut ws);
+            })
+        });
+    }
+    g.finish();
+}
+
+fn bench_correctors(c: &mut Criterion) {
+    let mut g = c.benchmark_group("step/corrector (10 steps, incl. noise)");
+    for d in DIMS {
+        let target = Gaussian::isotropic(d, 1.0, 4.0).unwrap();
+        let mut x = point(d);
+        let mut rng = stream_rng(2, 0);
+        g.throughput(Throughput::Elements(10 * d as u64));
+        for kind in [CorrectorKind::Ulmc, CorrectorKind::RmUlmc] {
+            let corr = Corrector::new(kind, 2.0, 0.01, 0.1).unwrap();
+            g.bench_with_input(BenchmarkId::new(kind.name(), d), &d, |b, _| {
+                b.iter(|| corr.run(&target, 1.0, &mut x, &mut rng))
+            });
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench_score, bench_predictors, bench_correctors);
+criterion_main!(benches);

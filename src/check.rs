@@ -42,11 +42,7 @@ impl CheckConfig {
         CheckConfig {
             dim: 16,
             n: if quick { 2_000 } else { 20_000 },
-            steps: if quick {
-                vec![8, 32]
-            } else {
-                vec![8, 16, 32, 64]
-            },
+            steps: if quick { vec![8, 32] } else { vec![8, 16, 32, 64] },
             t_max: 5.0,
             t_min: 0.01,
             seed: 2025,
@@ -111,8 +107,7 @@ pub fn run(cfg: &CheckConfig) -> Result<String> {
         let law = case.data_marginal.diffused(cfg.t_min);
         let (m_exact, v_exact) = (law.mean(), law.variance());
         let exact = sample_exact(case.target.as_ref(), cfg.t_min, cfg.n, cfg.seed ^ 0x5eed);
-        let floor_w2 =
-            law.w2_empirical(&exact.iter().step_by(cfg.dim).copied().collect::<Vec<_>>());
+        let floor_w2 = law.w2_empirical(&exact.iter().step_by(cfg.dim).copied().collect::<Vec<_>>());
         let _ = writeln!(out, "target {} (d = {})", case.name, cfg.dim);
         let _ = writeln!(
             out,
@@ -142,13 +137,7 @@ pub fn run(cfg: &CheckConfig) -> Result<String> {
                 };
                 let mean_err = rms(&|i| m[i] - m_exact);
                 let var_err = rms(&|i| v[i] / v_exact - 1.0);
-                let w2 = law.w2_empirical(
-                    &res.samples
-                        .iter()
-                        .step_by(cfg.dim)
-                        .copied()
-                        .collect::<Vec<_>>(),
-                );
+                let w2 = law.w2_empirical(&res.samples.iter().step_by(cfg.dim).copied().collect::<Vec<_>>());
                 let _ = writeln!(
                     out,
                     "  {:<10} {:>6} {:>6} {:>11.3e} {:>11.3e} {:>11.3e}",

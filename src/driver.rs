@@ -61,21 +61,38 @@ pub fn sample<T: Target + ?Sized, S: Score + ?Sized>(
     let dim = target.dim();
     crate::error::check_len("score dimension", dim, score.dim())?;
     if n == 0 {
-        return Err(Error::InvalidParameter { name: "n", value: 0.0, expected: "at least 1" });
+        return Err(Error::InvalidParameter {
+            name: "n",
+            value: 0.0,
+            expected: "at least 1",
+        });
     }
     let score_dyn: &dyn Score = &score;
     let mut samples = vec![0.0; n * dim];
     let mut nfe = vec![0u64; n];
-    samples.par_chunks_mut(dim).zip(nfe.par_iter_mut()).enumerate().for_each(|(i, (x, c))| {
-        let mut rng = stream_rng(seed, i as u64);
-        draw_start(target, start, sampler.t_start(), &mut rng, x);
-        *c = sampler.run(score_dyn, x, &mut rng);
-    });
+    samples
+        .par_chunks_mut(dim)
+        .zip(nfe.par_iter_mut())
+        .enumerate()
+        .for_each(|(i, (x, c))| {
+            let mut rng = stream_rng(seed, i as u64);
+            draw_start(target, start, sampler.t_start(), &mut rng, x);
+            *c = sampler.run(score_dyn, x, &mut rng);
+        });
     if let Some(i) = samples.chunks(dim).position(|x| x.iter().any(|v| !v.is_finite())) {
-        return Err(Error::NonFinite { sample: i, at: format!("output of {} at t = {}", sampler.name(), sampler.t_end()) });
+        return Err(Error::NonFinite {
+            sample: i,
+            at: format!("output of {} at t = {}", sampler.name(), sampler.t_end()),
+        });
     }
     let nfe_per_sample = nfe.iter().copied().max().unwrap_or(0);
-    Ok(SampleOutput { samples, n, dim, nfe, nfe_per_sample })
+    Ok(SampleOutput {
+        samples,
+        n,
+        dim,
+        nfe,
+        nfe_per_sample,
+    })
 }
 
 /// Draws `n` exact samples of `q_t` (the reference law), with the same stream discipline.

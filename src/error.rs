@@ -90,7 +90,11 @@ pub(crate) fn check_positive(name: &'static str, value: f64) -> Result<f64> {
     if value.is_finite() && value > 0.0 {
         Ok(value)
     } else {
-        Err(Error::InvalidParameter { name, value, expected: "positive and finite" })
+        Err(Error::InvalidParameter {
+            name,
+            value,
+            expected: "positive and finite",
+        })
     }
 }
 
@@ -99,7 +103,11 @@ pub(crate) fn check_nonnegative(name: &'static str, value: f64) -> Result<f64> {
     if value.is_finite() && value >= 0.0 {
         Ok(value)
     } else {
-        Err(Error::InvalidParameter { name, value, expected: "non-negative and finite" })
+        Err(Error::InvalidParameter {
+            name,
+            value,
+            expected: "non-negative and finite",
+        })
     }
 }
 
@@ -108,13 +116,21 @@ pub(crate) fn check_finite(name: &'static str, value: f64) -> Result<f64> {
     if value.is_finite() {
         Ok(value)
     } else {
-        Err(Error::InvalidParameter { name, value, expected: "finite" })
+        Err(Error::InvalidParameter {
+            name,
+            value,
+            expected: "finite",
+        })
     }
 }
 
 /// Checks that a slice has the expected length.
 pub(crate) fn check_len(what: &'static str, expected: usize, got: usize) -> Result<()> {
-    if expected == got { Ok(()) } else { Err(Error::DimensionMismatch { what, expected, got }) }
+    if expected == got {
+        Ok(())
+    } else {
+        Err(Error::DimensionMismatch { what, expected, got })
+    }
 }
 
 /// Checks that a dimension is at least one.
@@ -122,6 +138,10 @@ pub(crate) fn check_dim(dim: usize) -> Result<usize> {
     if dim >= 1 {
         Ok(dim)
     } else {
-        Err(Error::InvalidParameter { name: "dim", value: 0.0, expected: "at least 1" })
+        Err(Error::InvalidParameter {
+            name: "dim",
+            value: 0.0,
+            expected: "at least 1",
+        })
     }
 }

@@ -21,11 +21,15 @@ impl TimeGrid {
     /// not positive, or the sequence is not strictly decreasing.
     pub fn new(times: Vec<f64>) -> Result<Self> {
         if times.len() < 2 {
-            return Err(Error::InvalidGrid { reason: format!("needs at least 2 times, got {}", times.len()) });
+            return Err(Error::InvalidGrid {
+                reason: format!("needs at least 2 times, got {}", times.len()),
+            });
         }
         for (i, &t) in times.iter().enumerate() {
             if !t.is_finite() || t <= 0.0 {
-                return Err(Error::InvalidGrid { reason: format!("time[{i}] = {t} is not positive and finite") });
+                return Err(Error::InvalidGrid {
+                    reason: format!("time[{i}] = {t} is not positive and finite"),
+                });
             }
         }
         for (i, w) in times.windows(2).enumerate() {
@@ -48,7 +52,9 @@ impl TimeGrid {
     pub fn uniform(t_max: f64, t_min: f64, steps: usize) -> Result<Self> {
         check_span(t_max, t_min)?;
         if steps == 0 {
-            return Err(Error::InvalidGrid { reason: "steps must be at least 1".into() });
+            return Err(Error::InvalidGrid {
+                reason: "steps must be at least 1".into(),
+            });
         }
         let h = (t_max - t_min) / steps as f64;
         let mut times: Vec<f64> = (0..steps).map(|n| t_max - n as f64 * h).collect();
@@ -116,7 +122,9 @@ fn check_span(t_max: f64, t_min: f64) -> Result<()> {
     check_positive("t_min", t_min)?;
     check_positive("t_max", t_max)?;
     if t_max <= t_min {
-        return Err(Error::InvalidGrid { reason: format!("t_max = {t_max} must exceed t_min = {t_min}") });
+        return Err(Error::InvalidGrid {
+            reason: format!("t_max = {t_max} must exceed t_min = {t_min}"),
+        });
     }
     Ok(())
 }

@@ -20,7 +20,10 @@ pub fn moments(samples: &[f64], d: usize) -> (Vec<f64>, Vec<f64>) {
     mean.iter_mut().for_each(|m| *m /= n as f64);
     let mut var = vec![0.0; d];
     for x in samples.chunks_exact(d) {
-        var.iter_mut().zip(x).zip(&mean).for_each(|((v, &xi), &m)| *v += (xi - m) * (xi - m));
+        var.iter_mut()
+            .zip(x)
+            .zip(&mean)
+            .for_each(|((v, &xi), &m)| *v += (xi - m) * (xi - m));
     }
     var.iter_mut().for_each(|v| *v /= (n as f64 - 1.0).max(1.0));
     (mean, var)
@@ -49,7 +52,11 @@ fn normal_mass(a: f64, b: f64) -> f64 {
 
 /// Standard normal density, 0 at ±∞.
 fn phi(z: f64) -> f64 {
-    if z.is_infinite() { 0.0 } else { (-0.5 * z * z).exp() / (2.0 * std::f64::consts::PI).sqrt() }
+    if z.is_infinite() {
+        0.0
+    } else {
+        (-0.5 * z * z).exp() / (2.0 * std::f64::consts::PI).sqrt()
+    }
 }
 
 /// `z φ(z)`, 0 at ±∞.
@@ -73,7 +80,11 @@ impl Mixture1d {
         }
         let total: f64 = w.iter().sum();
         if (total - 1.0).abs() > 1e-9 {
-            return Err(Error::InvalidParameter { name: "weights (sum)", value: total, expected: "summing to 1" });
+            return Err(Error::InvalidParameter {
+                name: "weights (sum)",
+                value: total,
+                expected: "summing to 1",
+            });
         }
         for (&mk, &sk) in m.iter().zip(&s) {
             check_finite("mean", mk)?;
@@ -103,7 +114,9 @@ impl Mixture1d {
 
     /// Cumulative distribution function.
     pub fn cdf(&self, x: f64) -> f64 {
-        self.components().map(|(w, m, s)| w * normal_mass(f64::NEG_INFINITY, (x - m) / s)).sum()
+        self.components()
+            .map(|(w, m, s)| w * normal_mass(f64::NEG_INFINITY, (x - m) / s))
+            .sum()
     }
 
     /// Mean `Σ w_k m_k`.
@@ -236,6 +249,10 @@ mod tests {
         }
         let quad = (acc / cells as f64).sqrt();
         // midpoint error is dominated by the tail cells: ≲ 1e-4 here.
-        assert!((g.w2_empirical(&xs) - quad).abs() < 2e-4, "{} vs {quad}", g.w2_empirical(&xs));
+        assert!(
+            (g.w2_empirical(&xs) - quad).abs() < 2e-4,
+            "{} vs {quad}",
+            g.w2_empirical(&xs)
+        );
     }
 }

@@ -4,7 +4,10 @@
 use std::process::Command;
 
 fn randmid(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_randmid")).args(args).output().expect("binary runs")
+    Command::new(env!("CARGO_BIN_EXE_randmid"))
+        .args(args)
+        .output()
+        .expect("binary runs")
 }
 
 fn tmp(name: &str) -> String {
@@ -17,12 +20,37 @@ fn tmp(name: &str) -> String {
 fn sample_writes_csv_rows_and_sidecar_that_match_the_library() {
     let out = tmp("iso.csv");
     let o = randmid(&[
-        "sample", "--target", "iso-gaussian", "--mean", "1", "--var", "2", "--dim", "3", "--sampler", "rm", "--steps",
-        "10", "--n", "25", "--seed", "7", "--t-max", "4", "--t-min", "0.01", "--exact-start", "--out", &out,
+        "sample",
+        "--target",
+        "iso-gaussian",
+        "--mean",
+        "1",
+        "--var",
+        "2",
+        "--dim",
+        "3",
+        "--sampler",
+        "rm",
+        "--steps",
+        "10",
+        "--n",
+        "25",
+        "--seed",
+        "7",
+        "--t-max",
+        "4",
+        "--t-min",
+        "0.01",
+        "--exact-start",
+        "--out",
+        &out,
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let csv = std::fs::read_to_string(&out).unwrap();
-    let rows: Vec<Vec<f64>> = csv.lines().map(|l| l.split(',').map(|v| v.parse().unwrap()).collect()).collect();
+    let rows: Vec<Vec<f64>> = csv
+        .lines()
+        .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
+        .collect();
     assert_eq!(rows.len(), 25);
     assert!(rows.iter().all(|r| r.len() == 3));
     // same configuration through the library: bitwise equal after the CSV round trip
@@ -38,9 +66,18 @@ fn sample_writes_csv_rows_and_sidecar_that_match_the_library() {
     )
     .unwrap();
     let flat: Vec<f64> = rows.into_iter().flatten().collect();
-    assert_eq!(flat.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), lib.samples.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+    assert_eq!(
+        flat.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+        lib.samples.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+    );
     let meta = std::fs::read_to_string(format!("{out}.json")).unwrap();
-    for key in ["\"nfe_per_sample\": 20", "\"wall_time_s\"", "\"sampler\"", "\"name\": \"rm\"", "\"seed\": 7"] {
+    for key in [
+        "\"nfe_per_sample\": 20",
+        "\"wall_time_s\"",
+        "\"sampler\"",
+        "\"name\": \"rm\"",
+        "\"seed\": 7",
+    ] {
         assert!(meta.contains(key), "sidecar lacks {key}: {meta}");
     }
 }
@@ -49,11 +86,74 @@ fn sample_writes_csv_rows_and_sidecar_that_match_the_library() {
 fn bad_arguments_exit_non_zero_with_a_message() {
     let cases: &[(&[&str], &str)] = &[
         (&["sample", "--target", "nope", "--out", "x.csv"], "unknown target"),
-        (&["sample", "--target", "iso-gaussian", "--sampler", "zz", "--out", "x.csv"], "unknown sampler"),
-        (&["sample", "--target", "iso-gaussian", "--var", "-1", "--sampler", "ei", "--out", "x.csv"], "var"),
-        (&["sample", "--target", "iso-gaussian", "--sampler", "ei", "--steps", "ten", "--out", "x.csv"], "--steps"),
-        (&["sample", "--target", "iso-gaussian", "--sampler", "ei", "--typo", "1", "--out", "x.csv"], "--typo"),
-        (&["sample", "--target", "iso-gaussian", "--sampler", "ei", "--t-max", "0.001", "--out", "x.csv"], "t_max"),
+        (
+            &[
+                "sample",
+                "--target",
+                "iso-gaussian",
+                "--sampler",
+                "zz",
+                "--out",
+                "x.csv",
+            ],
+            "unknown sampler",
+        ),
+        (
+            &[
+                "sample",
+                "--target",
+                "iso-gaussian",
+                "--var",
+                "-1",
+                "--sampler",
+                "ei",
+                "--out",
+                "x.csv",
+            ],
+            "var",
+        ),
+        (
+            &[
+                "sample",
+                "--target",
+                "iso-gaussian",
+                "--sampler",
+                "ei",
+                "--steps",
+                "ten",
+                "--out",
+                "x.csv",
+            ],
+            "--steps",
+        ),
+        (
+            &[
+                "sample",
+                "--target",
+                "iso-gaussian",
+                "--sampler",
+                "ei",
+                "--typo",
+                "1",
+                "--out",
+                "x.csv",
+            ],
+            "--typo",
+        ),
+        (
+            &[
+                "sample",
+                "--target",
+                "iso-gaussian",
+                "--sampler",
+                "ei",
+                "--t-max",
+                "0.001",
+                "--out",
+                "x.csv",
+            ],
+            "t_max",
+        ),
         (&["frobnicate"], "unknown command"),
     ];
     for (args, needle) in cases {

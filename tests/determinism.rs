@@ -12,7 +12,10 @@ fn samplers() -> Vec<Box<dyn Sampler>> {
     let grid = TimeGrid::uniform(3.0, 0.01, 12).unwrap();
     let pc = |p, c| -> Box<dyn Sampler> {
         let corr = Corrector::new(c, 2.0, 0.1, 0.3).unwrap();
-        Box::new(PredictorCorrector { predictor: p, schedule: PcSchedule::user(grid.clone(), 1.0, corr).unwrap() })
+        Box::new(PredictorCorrector {
+            predictor: p,
+            schedule: PcSchedule::user(grid.clone(), 1.0, corr).unwrap(),
+        })
     };
     vec![
         Box::new(Ode::ei(grid.clone())),

@@ -63,7 +63,10 @@ fn ei_is_exact_when_the_score_is_constant_along_the_flow() {
         let mut exact = [0.0; 3];
         g.flow(t, t - h, &x, &mut exact);
         for i in 0..3 {
-            assert!((y[i] - exact[i]).abs() <= 1e-13 * exact[i].abs().max(1.0), "h={h} i={i}");
+            assert!(
+                (y[i] - exact[i]).abs() <= 1e-13 * exact[i].abs().max(1.0),
+                "h={h} i={i}"
+            );
         }
     }
 }

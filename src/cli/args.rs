@@ -31,9 +31,7 @@ impl Args {
                 args.flags.push(key.to_string());
                 continue;
             }
-            let value = it
-                .next()
-                .ok_or_else(|| bad(format!("option --{key} needs a value")))?;
+            let value = it.next().ok_or_else(|| bad(format!("option --{key} needs a value")))?;
             if args.values.insert(key.to_string(), value.clone()).is_some() {
                 return Err(bad(format!("option --{key} given twice")));
             }
@@ -124,10 +122,7 @@ impl Args {
         if left.is_empty() {
             Ok(())
         } else {
-            Err(bad(format!(
-                "unknown or unused option(s): {}",
-                left.join(", ")
-            )))
+            Err(bad(format!("unknown or unused option(s): {}", left.join(", "))))
         }
     }
 }

@@ -87,9 +87,7 @@ pub fn target(args: &mut Args) -> Result<(Box<dyn Target>, Json)> {
             )
         }
         other => {
-            return Err(bad(format!(
-                "unknown target `{other}` (see `randmid targets`)"
-            )));
+            return Err(bad(format!("unknown target `{other}` (see `randmid targets`)")));
         }
     };
     let mut cfg = vec![("name", Json::Str(name)), ("dim", Json::Int(dim as i64))];
@@ -103,12 +101,9 @@ fn grid(args: &mut Args, t_max: f64, t_min: f64) -> Result<(TimeGrid, Json)> {
     let kind = args.str_or("grid", "uniform");
     let grid = match kind.as_str() {
         "uniform" => TimeGrid::uniform(t_max, t_min, steps)?,
-        "geometric" => {
-            TimeGrid::geometric_tail(t_max, t_min, (t_max - t_min) / steps.max(1) as f64)?
-        }
+        "geometric" => TimeGrid::geometric_tail(t_max, t_min, (t_max - t_min) / steps.max(1) as f64)?,
         s if s.starts_with("times:") => {
-            let times: std::result::Result<Vec<f64>, _> =
-                s[6..].split(',').map(str::parse).collect();
+            let times: std::result::Result<Vec<f64>, _> = s[6..].split(',').map(str::parse).collect();
             TimeGrid::new(times.map_err(|_| bad(format!("--grid {s}: times must be numbers")))?)?
         }
         other => {
@@ -117,10 +112,7 @@ fn grid(args: &mut Args, t_max: f64, t_min: f64) -> Result<(TimeGrid, Json)> {
             )));
         }
     };
-    let cfg = Json::obj([
-        ("kind", Json::Str(kind)),
-        ("steps", Json::Int(grid.steps() as i64)),
-    ]);
+    let cfg = Json::obj([("kind", Json::Str(kind)), ("steps", Json::Int(grid.steps() as i64))]);
     Ok((grid, cfg))
 }
 
@@ -138,14 +130,7 @@ pub fn sampler(args: &mut Args, target: &dyn Target) -> Result<(Box<dyn Sampler>
         ("t_min", Json::Num(t_min)),
     ];
     if let Some((pred, corr)) = name.split_once('+') {
-        let (s, cfg) = predictor_corrector(
-            args,
-            target,
-            ode_kind(pred)?,
-            corrector_kind(corr)?,
-            t_max,
-            t_min,
-        )?;
+        let (s, cfg) = predictor_corrector(args, target, ode_kind(pred)?, corrector_kind(corr)?, t_max, t_min)?;
         return Ok((s, Json::obj(times.into_iter().chain([("schedule", cfg)]))));
     }
     let (g, gcfg) = grid(args, t_max, t_min)?;
@@ -192,10 +177,7 @@ fn predictor_corrector(
         "user" => {
             let (g, gcfg) = grid(args, t_max, t_min)?;
             let (chunk, gamma) = (args.f64_or("chunk", 1.0)?, args.f64_or("gamma", 2.0)?);
-            let (h, dur) = (
-                args.f64_or("corr-step", 0.05)?,
-                args.f64_or("corr-time", 0.5)?,
-            );
+            let (h, dur) = (args.f64_or("corr-step", 0.05)?, args.f64_or("corr-time", 0.5)?);
             let c = Corrector::new(corr, gamma, h, dur)?;
             let cfg = vec![
                 ("kind", Json::Str("user".into())),
@@ -211,9 +193,9 @@ fn predictor_corrector(
             let eps = args.f64_or("eps", 0.1)?;
             let l = match args.f64_opt("lipschitz")? {
                 Some(l) => l,
-                None => target.lipschitz().ok_or_else(|| {
-                    bad("target has no known Lipschitz constant: pass --lipschitz L".into())
-                })?,
+                None => target
+                    .lipschitz()
+                    .ok_or_else(|| bad("target has no known Lipschitz constant: pass --lipschitz L".into()))?,
             };
             let (s, p) = PcSchedule::paper(
                 pred,
@@ -245,9 +227,6 @@ fn predictor_corrector(
         predictor: pred,
         schedule: sched,
     };
-    let cfg = Json::obj(
-        cfg.into_iter()
-            .chain([("corrections", Json::Int(corrections as i64))]),
-    );
+    let cfg = Json::obj(cfg.into_iter().chain([("corrections", Json::Int(corrections as i64))]));
     Ok((Box::new(sampler), cfg))
 }

@@ -41,13 +41,7 @@ impl Json {
             Json::Bool(b) => s.push_str(if *b { "true" } else { "false" }),
             Json::Str(t) => write_str(s, t),
             Json::Arr(items) => write_seq(s, indent, '[', ']', items.iter().map(|v| (None, v))),
-            Json::Obj(pairs) => write_seq(
-                s,
-                indent,
-                '{',
-                '}',
-                pairs.iter().map(|(k, v)| (Some(k.as_str()), v)),
-            ),
+            Json::Obj(pairs) => write_seq(s, indent, '{', '}', pairs.iter().map(|(k, v)| (Some(k.as_str()), v))),
         }
     }
 }

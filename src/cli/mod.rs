@@ -43,9 +43,7 @@ pub fn main(argv: &[String]) -> i32 {
             eprintln!("error: {e}");
             if matches!(
                 e,
-                Error::InvalidConfig { .. }
-                    | Error::InvalidParameter { .. }
-                    | Error::InvalidGrid { .. }
+                Error::InvalidConfig { .. } | Error::InvalidParameter { .. } | Error::InvalidGrid { .. }
             ) {
                 2
             } else {
@@ -109,16 +107,7 @@ fn sample(mut args: Args) -> Result<()> {
     let out = args.required("out")?;
     args.finish()?;
     let clock = Instant::now();
-    let run = || {
-        driver::sample(
-            target.as_ref(),
-            target.as_ref(),
-            sampler.as_ref(),
-            start,
-            n,
-            seed,
-        )
-    };
+    let run = || driver::sample(target.as_ref(), target.as_ref(), sampler.as_ref(), start, n, seed);
     let result = if threads > 0 {
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -132,35 +121,19 @@ fn sample(mut args: Args) -> Result<()> {
     write_csv(&out, &result.samples, result.dim)?;
     let meta = Json::obj([
         ("command", Json::Str("sample".into())),
-        (
-            "randmid_version",
-            Json::Str(env!("CARGO_PKG_VERSION").into()),
-        ),
+        ("randmid_version", Json::Str(env!("CARGO_PKG_VERSION").into())),
         ("target", tcfg),
         ("sampler", scfg),
         (
             "start",
-            Json::Str(
-                if start == Start::Exact {
-                    "exact q_T"
-                } else {
-                    "N(0, I)"
-                }
-                .into(),
-            ),
+            Json::Str(if start == Start::Exact { "exact q_T" } else { "N(0, I)" }.into()),
         ),
         ("n", Json::Int(n as i64)),
         ("seed", Json::Int(seed as i64)),
         ("dim", Json::Int(result.dim as i64)),
         ("nfe_per_sample", Json::Int(result.nfe_per_sample as i64)),
-        (
-            "nfe_total",
-            Json::Int(result.nfe.iter().sum::<u64>() as i64),
-        ),
-        (
-            "threads",
-            Json::Int(rayon::current_num_threads().max(threads) as i64),
-        ),
+        ("nfe_total", Json::Int(result.nfe.iter().sum::<u64>() as i64)),
+        ("threads", Json::Int(rayon::current_num_threads().max(threads) as i64)),
         ("wall_time_s", Json::Num(wall)),
     ]);
     write_file(&format!("{out}.json"), &meta.pretty())?;

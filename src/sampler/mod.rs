@@ -21,7 +21,7 @@ pub mod predictor;
 pub mod rm_ulmc;
 pub mod ulmc;
 
-pub use corrector::{Corrector, CorrectorKind};
+pub use corrector::{Corrector, CorrectorKind, CorrectorWork};
 pub use pc::{PcSchedule, PredictorCorrector};
 pub use predictor::{Ode, OdeKind, ReverseSde};
 

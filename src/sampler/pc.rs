@@ -12,9 +12,9 @@
 //! more at `δ` (the final stretch ends with a corrector). The schedule is either fully set by the
 //! user ([`PcSchedule::user`]) or derived from `(d, L, ε)` ([`PcSchedule::paper`]).
 
+use super::Sampler;
 use super::corrector::{Corrector, CorrectorKind};
 use super::predictor::{OdeKind, PredictorWork};
-use super::Sampler;
 use crate::error::{Error, Result, check_positive};
 use crate::grid::TimeGrid;
 use crate::rng::SampleRng;
@@ -49,7 +49,13 @@ pub struct PaperConstants {
 
 impl Default for PaperConstants {
     fn default() -> Self {
-        PaperConstants { pred_step: 1.0, chunk: 1.0, corr_time: 1.0, corr_step: 1.0, gamma: 1.0 }
+        PaperConstants {
+            pred_step: 1.0,
+            chunk: 1.0,
+            corr_time: 1.0,
+            corr_step: 1.0,
+            gamma: 1.0,
+        }
     }
 }
 
@@ -92,11 +98,21 @@ impl PaperParams {
         let chunk = c.chunk / l;
         let gamma = c.gamma * l.sqrt();
         let (h_pred, t_corr, per_chunk) = match predictor {
-            OdeKind::Rm => (eps / (l.powf(5.0 / 3.0) * d.powf(5.0 / 12.0)), d.powf(-1.0 / 18.0) / l.sqrt(), l.powf(2.0 / 3.0) * d.powf(5.0 / 12.0) / eps),
+            OdeKind::Rm => (
+                eps / (l.powf(5.0 / 3.0) * d.powf(5.0 / 12.0)),
+                d.powf(-1.0 / 18.0) / l.sqrt(),
+                l.powf(2.0 / 3.0) * d.powf(5.0 / 12.0) / eps,
+            ),
             OdeKind::Ei => (eps / (l * l * d.sqrt()), 1.0 / l.sqrt(), l * d.sqrt() / eps),
         };
         let t_corr = c.corr_time * t_corr;
-        Ok(PaperParams { h_pred: (c.pred_step * h_pred).min(chunk), chunk, gamma, t_corr, h_corr: c.corr_step * t_corr / per_chunk })
+        Ok(PaperParams {
+            h_pred: (c.pred_step * h_pred).min(chunk),
+            chunk,
+            gamma,
+            t_corr,
+            h_corr: c.corr_step * t_corr / per_chunk,
+        })
     }
 }
 
@@ -113,7 +129,11 @@ impl PcSchedule {
         let times = grid.times();
         let mut correct_after: Vec<bool> = times.windows(2).map(|w| block(w[1]) > block(w[0])).collect();
         *correct_after.last_mut().expect("a grid has at least one step") = true;
-        Ok(PcSchedule { grid, correct_after, corrector })
+        Ok(PcSchedule {
+            grid,
+            correct_after,
+            corrector,
+        })
     }
 
     /// Corrects after the steps whose indices are listed (and nowhere else).
@@ -128,7 +148,11 @@ impl PcSchedule {
             })?;
             *slot = true;
         }
-        Ok(PcSchedule { grid, correct_after, corrector })
+        Ok(PcSchedule {
+            grid,
+            correct_after,
+            corrector,
+        })
     }
 
     /// The reconstructed paper schedule ([`PaperParams::reconstruct`]): uniform predictor steps
@@ -178,7 +202,7 @@ impl PredictorCorrector {
 
 impl Sampler for PredictorCorrector {
     fn name(&self) -> String {
-        format!("{}+{}", self.predictor.name(), corrector_name(self.schedule.corrector.kind))
+        format!("{}+{}", self.predictor.name(), self.schedule.corrector.kind.name())
     }
     fn t_start(&self) -> f64 {
         self.schedule.grid.t_max()
@@ -198,13 +222,5 @@ impl Sampler for PredictorCorrector {
             }
         }
         nfe
-    }
-}
-
-/// CLI name of a corrector kind.
-fn corrector_name(kind: CorrectorKind) -> &'static str {
-    match kind {
-        CorrectorKind::Ulmc => "ulmc",
-        CorrectorKind::RmUlmc => "rm-ulmc",
     }
 }

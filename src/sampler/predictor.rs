@@ -23,7 +23,10 @@ pub struct PredictorWork {
 impl PredictorWork {
     /// Buffers for dimension `d`.
     pub fn new(d: usize) -> Self {
-        PredictorWork { s: vec![0.0; d], mid: vec![0.0; d] }
+        PredictorWork {
+            s: vec![0.0; d],
+            mid: vec![0.0; d],
+        }
     }
 }
 
@@ -135,11 +138,17 @@ pub struct Ode {
 impl Ode {
     /// Exponential-integrator PF-ODE sampler (CCL+23a's predictor alone).
     pub fn ei(grid: TimeGrid) -> Self {
-        Ode { kind: OdeKind::Ei, grid }
+        Ode {
+            kind: OdeKind::Ei,
+            grid,
+        }
     }
     /// Randomized-midpoint PF-ODE sampler (Algorithm 1 alone).
     pub fn rm(grid: TimeGrid) -> Self {
-        Ode { kind: OdeKind::Rm, grid }
+        Ode {
+            kind: OdeKind::Rm,
+            grid,
+        }
     }
 }
 
@@ -156,7 +165,10 @@ impl Sampler for Ode {
     /// Randomness: one `α` per step (rm only), in step order.
     fn run(&self, score: &dyn Score, x: &mut [f64], rng: &mut SampleRng) -> u64 {
         let mut ws = PredictorWork::new(x.len());
-        self.grid.iter_steps().map(|(t, h)| self.kind.step(score, t, h, x, &mut ws, rng)).sum()
+        self.grid
+            .iter_steps()
+            .map(|(t, h)| self.kind.step(score, t, h, x, &mut ws, rng))
+            .sum()
     }
 }
 

@@ -23,7 +23,11 @@ enum Cov {
     /// Diagonal `Σ = diag(v)`.
     Diag(Vec<f64>),
     /// Full `Σ = Q diag(λ) Qᵀ`, with the Cholesky factor for sampling.
-    Full { q: DMatrix<f64>, lambda: Vec<f64>, chol: DMatrix<f64> },
+    Full {
+        q: DMatrix<f64>,
+        lambda: Vec<f64>,
+        chol: DMatrix<f64>,
+    },
 }
 
 /// Gaussian data law `N(μ, Σ)` (diagonal fast path or full covariance).
@@ -42,7 +46,10 @@ impl Gaussian {
         crate::error::check_dim(dim)?;
         check_finite("mean", mean)?;
         check_positive("var", var)?;
-        Ok(Gaussian { mean: vec![mean; dim], cov: Cov::Diag(vec![var; dim]) })
+        Ok(Gaussian {
+            mean: vec![mean; dim],
+            cov: Cov::Diag(vec![var; dim]),
+        })
     }
 
     /// `N(μ, diag(v))`.
@@ -58,7 +65,10 @@ impl Gaussian {
         for &v in &var {
             check_positive("var", v)?;
         }
-        Ok(Gaussian { mean, cov: Cov::Diag(var) })
+        Ok(Gaussian {
+            mean,
+            cov: Cov::Diag(var),
+        })
     }
 
     /// `N(μ, Σ)` with a full covariance (symmetrized as `(Σ + Σᵀ)/2` after a symmetry check).
@@ -78,7 +88,9 @@ impl Gaussian {
             for j in 0..d {
                 check_finite("covariance entry", cov[(i, j)])?;
                 if (cov[(i, j)] - cov[(j, i)]).abs() > 1e-10 * scale {
-                    return Err(Error::NotPositiveDefinite { what: "covariance (not symmetric)" });
+                    return Err(Error::NotPositiveDefinite {
+                        what: "covariance (not symmetric)",
+                    });
                 }
             }
         }
@@ -88,7 +100,10 @@ impl Gaussian {
         if lambda.iter().any(|&l| l <= 0.0) {
             return Err(Error::NotPositiveDefinite { what: "covariance" });
         }
-        Ok(Gaussian { mean, cov: Cov::Full { q, lambda, chol } })
+        Ok(Gaussian {
+            mean,
+            cov: Cov::Full { q, lambda, chol },
+        })
     }
 
     /// The data mean `μ`.
@@ -143,7 +158,9 @@ impl Gaussian {
 
     /// `Qᵀ (x − a μ)` scaled coordinate-wise by `f(i)` (full case only).
     fn rotate_in(&self, x: &[f64], a: f64, f: impl Fn(usize) -> f64) -> Vec<f64> {
-        let Cov::Full { q, .. } = &self.cov else { unreachable!("rotate_in on a diagonal Gaussian") };
+        let Cov::Full { q, .. } = &self.cov else {
+            unreachable!("rotate_in on a diagonal Gaussian")
+        };
         let d = x.len();
         let centered: Vec<f64> = (0..d).map(|i| x[i] - a * self.mean[i]).collect();
         (0..d)
@@ -156,7 +173,9 @@ impl Gaussian {
 
     /// `out = Q c` (full case only).
     fn rotate_out(&self, c: &[f64], out: &mut [f64]) {
-        let Cov::Full { q, .. } = &self.cov else { unreachable!("rotate_out on a diagonal Gaussian") };
+        let Cov::Full { q, .. } = &self.cov else {
+            unreachable!("rotate_out on a diagonal Gaussian")
+        };
         out.iter_mut().for_each(|o| *o = 0.0);
         for (k, &ck) in c.iter().enumerate() {
             for (o, &qik) in out.iter_mut().zip(q.column(k).iter()) {
@@ -224,7 +243,9 @@ impl Target for Gaussian {
         let ln2pi = (2.0 * std::f64::consts::PI).ln();
         let quad = |y: f64, c: f64| -0.5 * (ln2pi + c.ln() + y * y / c);
         Some(match &self.cov {
-            Cov::Diag(v) => (0..x.len()).map(|i| quad(x[i] - a * self.mean[i], a * a * v[i] + s2)).sum(),
+            Cov::Diag(v) => (0..x.len())
+                .map(|i| quad(x[i] - a * self.mean[i], a * a * v[i] + s2))
+                .sum(),
             Cov::Full { lambda, .. } => {
                 let y = self.rotate_in(x, a, |_| 1.0);
                 y.iter().zip(lambda).map(|(&yi, &l)| quad(yi, a * a * l + s2)).sum()

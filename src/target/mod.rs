@@ -15,6 +15,10 @@ pub mod rotated;
 pub mod score_error;
 
 pub use gaussian::Gaussian;
+pub use mixture::GaussianMixture;
+pub use product::{Law1d, Product};
+pub use rotated::Rotated;
+pub use score_error::{Calibration, CalibrationMethod, CalibrationSource, ErrorKind, Perturbed};
 
 /// A score field `(t, x) ↦ s_t(x) ∈ ℝ^d`: the exact `∇ln q_t` for targets, an estimate for
 /// wrappers such as [`Perturbed`]. Object-safe, `Sync`, infallible on valid input.
@@ -109,7 +113,10 @@ pub struct Counting<S> {
 impl<S: Score> Counting<S> {
     /// Wraps `inner` with a zeroed counter.
     pub fn new(inner: S) -> Self {
-        Counting { inner, calls: std::sync::atomic::AtomicU64::new(0) }
+        Counting {
+            inner,
+            calls: std::sync::atomic::AtomicU64::new(0),
+        }
     }
     /// Number of single-point score evaluations so far.
     pub fn count(&self) -> u64 {
@@ -127,5 +134,47 @@ impl<S: Score> Score for Counting<S> {
     }
     fn lipschitz(&self) -> Option<f64> {
         self.inner.lipschitz()
+    }
+}
+
+impl<S: Score + ?Sized> Score for Box<S> {
+    fn dim(&self) -> usize {
+        (**self).dim()
+    }
+    fn score(&self, t: f64, x: &[f64], out: &mut [f64]) {
+        (**self).score(t, x, out)
+    }
+    fn score_batch(&self, t: f64, xs: &[f64], out: &mut [f64]) {
+        (**self).score_batch(t, xs, out)
+    }
+    fn lipschitz(&self) -> Option<f64> {
+        (**self).lipschitz()
+    }
+}
+
+impl<T: Target + ?Sized> Target for Box<T> {
+    fn describe(&self) -> String {
+        (**self).describe()
+    }
+    fn sample_data(&self, rng: &mut SampleRng, out: &mut [f64]) {
+        (**self).sample_data(rng, out)
+    }
+    fn sample_marginal(&self, t: f64, rng: &mut SampleRng, out: &mut [f64]) {
+        (**self).sample_marginal(t, rng, out)
+    }
+    fn log_density(&self, t: f64, x: &[f64]) -> Option<f64> {
+        (**self).log_density(t, x)
+    }
+    fn second_moment(&self) -> f64 {
+        (**self).second_moment()
+    }
+    fn data_mean(&self) -> Option<Vec<f64>> {
+        (**self).data_mean()
+    }
+    fn data_var(&self) -> Option<Vec<f64>> {
+        (**self).data_var()
+    }
+    fn data_char_fn(&self, omega: &[f64]) -> Option<(f64, f64)> {
+        (**self).data_char_fn(omega)
     }
 }
