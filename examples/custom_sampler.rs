@@ -40,7 +40,8 @@ impl Sampler for ExpHeun {
             randmid::sampler::predictor::ei_map(h, x, &s0, &mut xt);
             score.score(t - h, &xt, &mut s1);
             let avg: Vec<f64> = s0.iter().zip(&s1).map(|(a, b)| 0.5 * (a + b)).collect();
-            randmid::sampler::predictor::ei_map(h, &x.to_vec(), &avg, x);
+            xt.copy_from_slice(x);
+            randmid::sampler::predictor::ei_map(h, &xt, &avg, x);
         }
         2 * self.grid.steps() as u64
     }

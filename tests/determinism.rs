@@ -81,7 +81,7 @@ fn streams_of_different_indices_are_uncorrelated() {
     assert!(corr(&z1, &z7).abs() < bound);
     assert!(corr(&z0[1..], &z0[..n - 1]).abs() < bound);
     // first draws across 5,000 streams (the draws a start point uses)
-    let firsts: Vec<f64> = (0..5_000u64).map(|i| draws_one(i)).collect();
+    let firsts: Vec<f64> = (0..5_000u64).map(draws_one).collect();
     let m = firsts.len();
     assert!(corr(&firsts[1..], &firsts[..m - 1]).abs() < 4.0 / (m as f64).sqrt());
 }

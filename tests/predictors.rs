@@ -258,10 +258,58 @@ fn exact_start_samples_match_q_t_moments() {
     let n = 200_000;
     let xs = randmid::driver::sample_exact(&g, t, n, 11);
     let (m, v) = randmid::metrics::moments(&xs, 1);
-    let a = (-t as f64).exp();
+    let a = (-t).exp();
     let (m_exact, v_exact) = (a, a * a * 4.0 + 1.0 - a * a);
     // SE of the mean √(v/n); of the variance v√(2/(n−1)).
     assert!((m[0] - m_exact).abs() < 4.0 * (v_exact / n as f64).sqrt());
     assert!((v[0] - v_exact).abs() < 4.0 * v_exact * (2.0 / (n as f64 - 1.0)).sqrt());
     let _ = g.second_moment();
+}
+
+mod rotation {
+    use proptest::prelude::*;
+    use proptest::test_runner::FileFailurePersistence;
+    use randmid::grid::TimeGrid;
+    use randmid::rng::stream_rng;
+    use randmid::sampler::{Ode, Sampler};
+    use randmid::target::{Law1d, Product, Rotated};
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: 32,
+            failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("proptest-regressions"))),
+            ..ProptestConfig::default()
+        })]
+
+        /// The deterministic samplers (EI; RM given its midpoints, i.e. the same stream) commute
+        /// with rotations: sampling the law of QX from Qx gives Q times the output from x.
+        #[test]
+        fn ei_and_rm_commute_with_rotations(
+            rot_seed in 0u64..1000,
+            x in proptest::collection::vec(-3.0f64..3.0, 4),
+            stream in 0u64..1000,
+            steps in 2usize..12,
+        ) {
+            let inner = Product::new(vec![
+                Law1d::bimodal(1.5, 0.4).unwrap(),
+                Law1d::gaussian(0.3, 2.0).unwrap(),
+                Law1d::log_cosh(),
+                Law1d::bimodal(0.5, 1.0).unwrap(),
+            ]).unwrap();
+            let rotated = Rotated::random(inner.clone(), rot_seed);
+            let q = rotated.rotation().clone();
+            let grid = TimeGrid::uniform(2.0, 0.02, steps).unwrap();
+            for sampler in [Ode::ei(grid.clone()), Ode::rm(grid.clone())] {
+                let mut y = x.clone();
+                sampler.run(&inner, &mut y, &mut stream_rng(5, stream));
+                let qx: Vec<f64> = (0..4).map(|i| (0..4).map(|j| q[(i, j)] * x[j]).sum()).collect();
+                let mut qy = qx.clone();
+                sampler.run(&rotated, &mut qy, &mut stream_rng(5, stream));
+                for i in 0..4 {
+                    let want: f64 = (0..4).map(|j| q[(i, j)] * y[j]).sum();
+                    prop_assert!((qy[i] - want).abs() < 1e-10 * (1.0 + want.abs()), "{} i={}", sampler.name(), i);
+                }
+            }
+        }
+    }
 }

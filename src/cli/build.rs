@@ -4,9 +4,9 @@ use super::args::{Args, bad};
 use super::json::Json;
 use crate::error::Result;
 use crate::grid::TimeGrid;
-use crate::sampler::pc::{PaperConstants, PcSchedule, PredictorCorrector};
+use crate::sampler::pc::{PaperConstants, PaperParams, PcSchedule, PredictorCorrector};
 use crate::sampler::{Corrector, CorrectorKind, Ode, OdeKind, ReverseSde, Sampler};
-use crate::target::{Gaussian, Target};
+use crate::target::{ErrorKind, Gaussian, GaussianMixture, Law1d, Perturbed, Product, Score, Target};
 
 /// One line per target: name, options, description (for `randmid targets`).
 pub const TARGETS: &[(&str, &str, &str)] = &[
@@ -86,9 +86,27 @@ pub fn target(args: &mut Args) -> Result<(Box<dyn Target>, Json)> {
                 vec![("mean", Json::Num(m)), ("var", Json::Num(v))],
             )
         }
-        other => {
-            return Err(bad(format!("unknown target `{other}` (see `randmid targets`)")));
+        "bimodal" => {
+            let (sep, sd) = (args.f64_or("sep", 2.0)?, args.f64_or("sd", 0.5)?);
+            (
+                Box::new(Product::iid(Law1d::bimodal(sep, sd)?, dim)?),
+                vec![("sep", Json::Num(sep)), ("sd", Json::Num(sd))],
+            )
         }
+        "gmm" => {
+            let k = args.usize_or("components", 4)?;
+            let seed = args.u64_or("target-seed", 0)?;
+            let (sep, var) = (args.f64_or("sep", 4.0)?, args.f64_or("comp-var", 0.25)?);
+            let params = vec![
+                ("components", Json::Int(k as i64)),
+                ("target_seed", Json::Int(seed as i64)),
+                ("sep", Json::Num(sep)),
+                ("comp_var", Json::Num(var)),
+            ];
+            (Box::new(GaussianMixture::random(dim, k, sep, var, seed)?), params)
+        }
+        "logcosh" => (Box::new(Product::iid(Law1d::log_cosh(), dim)?), vec![]),
+        other => return Err(bad(format!("unknown target `{other}` (see `randmid targets`)"))),
     };
     let mut cfg = vec![("name", Json::Str(name)), ("dim", Json::Int(dim as i64))];
     cfg.extend(params);
@@ -197,16 +215,8 @@ fn predictor_corrector(
                     .lipschitz()
                     .ok_or_else(|| bad("target has no known Lipschitz constant: pass --lipschitz L".into()))?,
             };
-            let (s, p) = PcSchedule::paper(
-                pred,
-                corr,
-                target.dim(),
-                l,
-                eps,
-                t_max,
-                t_min,
-                PaperConstants::default(),
-            )?;
+            let p = PaperParams::reconstruct(pred, target.dim(), l, eps, PaperConstants::default())?;
+            let s = PcSchedule::paper(&p, corr, t_max, t_min)?;
             let cfg = vec![
                 ("kind", Json::Str("paper (reconstructed)".into())),
                 ("eps", Json::Num(eps)),
@@ -229,4 +239,68 @@ fn predictor_corrector(
     };
     let cfg = Json::obj(cfg.into_iter().chain([("corrections", Json::Int(corrections as i64))]));
     Ok((Box::new(sampler), cfg))
+}
+
+/// The score a sampler integrates: the target's exact score, or a perturbed one.
+pub enum ScoreChoice {
+    /// Exact `∇ln q_t`.
+    Exact(Box<dyn Target>),
+    /// `∇ln q_t + e_t` with `E_{q_t}‖e_t‖² = ε_sc²` ([`Perturbed`]).
+    Perturbed(Box<Perturbed<Box<dyn Target>>>),
+}
+
+impl ScoreChoice {
+    /// The target (start law and reference) and the score field to integrate.
+    pub fn parts(&self) -> (&dyn Target, &dyn Score) {
+        match self {
+            ScoreChoice::Exact(t) => (t.as_ref(), t.as_ref()),
+            ScoreChoice::Perturbed(p) => (p.target().as_ref(), p.as_ref()),
+        }
+    }
+}
+
+/// `--score-error none|bias|linear|fourier` with `--eps-sc E (0.1)`, `--error-seed S (0)`, and for
+/// fourier `--features K (16) --bandwidth B (1)`. `linear` uses `A = diag(a)`, `b` with entries
+/// drawn i.i.d. N(0, 1) from the error seed, rescaled to the exact size (Assumption 2.4).
+///
+/// # Errors
+/// Unknown kind, bad parameters, or a target lacking the moments a kind needs.
+pub fn score_error(args: &mut Args, target: Box<dyn Target>) -> Result<(ScoreChoice, Json)> {
+    let kind = args.str_or("score-error", "none");
+    if kind == "none" {
+        return Ok((ScoreChoice::Exact(target), Json::Str("none".into())));
+    }
+    let eps = args.f64_or("eps-sc", 0.1)?;
+    let seed = args.u64_or("error-seed", 0)?;
+    let mut cfg = vec![
+        ("kind", Json::Str(kind.clone())),
+        ("eps_sc", Json::Num(eps)),
+        ("seed", Json::Int(seed as i64)),
+    ];
+    let d = target.dim();
+    let kind = match kind.as_str() {
+        "bias" => ErrorKind::Bias { direction: None },
+        "linear" => {
+            let mut ab = vec![0.0; 2 * d];
+            crate::rng::fill_normal(&mut crate::rng::stream_rng(seed, 1), &mut ab);
+            let b = ab.split_off(d);
+            ErrorKind::Linear { a: ab, b }
+        }
+        "fourier" => {
+            let (features, bandwidth) = (args.usize_or("features", 16)?, args.f64_or("bandwidth", 1.0)?);
+            cfg.push(("features", Json::Int(features as i64)));
+            cfg.push(("bandwidth", Json::Num(bandwidth)));
+            ErrorKind::Fourier { features, bandwidth }
+        }
+        other => {
+            return Err(bad(format!(
+                "unknown score error `{other}` (none, bias, linear, fourier)"
+            )));
+        }
+    };
+    let p = Perturbed::new(target, eps, kind, seed)?;
+    if let Some(l) = p.lipschitz() {
+        cfg.push(("lipschitz_of_perturbed_score", Json::Num(l)));
+    }
+    Ok((ScoreChoice::Perturbed(Box::new(p)), Json::obj(cfg)))
 }

@@ -22,6 +22,7 @@ USAGE:
   randmid check                      sample exact targets with EI and RM, print errors vs the exact law
   randmid sample --target NAME [target options] --dim D --sampler NAME [sampler options]
                  --n N --seed S [--t-max T] [--t-min DELTA] [--exact-start] [--threads K]
+                 [--score-error bias|linear|fourier --eps-sc E --error-seed S [--features K --bandwidth B]]
                  --out FILE.csv       one sample per row; configuration, NFE, wall time in FILE.csv.json
   randmid targets                    list targets and their options
   randmid samplers                   list samplers and their options
@@ -96,6 +97,8 @@ fn list(args: Args, rows: &[(&str, &str, &str)]) -> Result<()> {
 fn sample(mut args: Args) -> Result<()> {
     let (target, tcfg) = build::target(&mut args)?;
     let (sampler, scfg) = build::sampler(&mut args, target.as_ref())?;
+    let (choice, ecfg) = build::score_error(&mut args, target)?;
+    let (target, score) = choice.parts();
     let n = args.usize_or("n", 1000)?;
     let seed = args.u64_or("seed", 0)?;
     let start = if args.flag("exact-start") {
@@ -107,7 +110,7 @@ fn sample(mut args: Args) -> Result<()> {
     let out = args.required("out")?;
     args.finish()?;
     let clock = Instant::now();
-    let run = || driver::sample(target.as_ref(), target.as_ref(), sampler.as_ref(), start, n, seed);
+    let run = || driver::sample(target, score, sampler.as_ref(), start, n, seed);
     let result = if threads > 0 {
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -124,6 +127,7 @@ fn sample(mut args: Args) -> Result<()> {
         ("randmid_version", Json::Str(env!("CARGO_PKG_VERSION").into())),
         ("target", tcfg),
         ("sampler", scfg),
+        ("score_error", ecfg),
         (
             "start",
             Json::Str(if start == Start::Exact { "exact q_T" } else { "N(0, I)" }.into()),
@@ -133,7 +137,14 @@ fn sample(mut args: Args) -> Result<()> {
         ("dim", Json::Int(result.dim as i64)),
         ("nfe_per_sample", Json::Int(result.nfe_per_sample as i64)),
         ("nfe_total", Json::Int(result.nfe.iter().sum::<u64>() as i64)),
-        ("threads", Json::Int(rayon::current_num_threads().max(threads) as i64)),
+        (
+            "threads",
+            Json::Int(if threads > 0 {
+                threads
+            } else {
+                rayon::current_num_threads()
+            } as i64),
+        ),
         ("wall_time_s", Json::Num(wall)),
     ]);
     write_file(&format!("{out}.json"), &meta.pretty())?;

@@ -13,7 +13,7 @@
 //! user ([`PcSchedule::user`]) or derived from `(d, L, ε)` ([`PcSchedule::paper`]).
 
 use super::Sampler;
-use super::corrector::{Corrector, CorrectorKind};
+use super::corrector::{Corrector, CorrectorKind, CorrectorWork};
 use super::predictor::{OdeKind, PredictorWork};
 use crate::error::{Error, Result, check_positive};
 use crate::grid::TimeGrid;
@@ -155,26 +155,17 @@ impl PcSchedule {
         })
     }
 
-    /// The reconstructed paper schedule ([`PaperParams::reconstruct`]): uniform predictor steps
-    /// `h_pred` with the geometric tail toward `δ` ([`TimeGrid::geometric_tail`]), correctors at
-    /// every chunk boundary and at `δ`.
+    /// The paper schedule from resolved hyper-parameters (see [`PaperParams::reconstruct`]):
+    /// uniform predictor steps `h_pred` with the geometric tail toward `δ`
+    /// ([`TimeGrid::geometric_tail`]), a corrector of kind `corrector` (friction γ, step `h_c`,
+    /// duration `T_c`) at every chunk boundary and at `δ`.
     ///
     /// # Errors
-    /// As [`PaperParams::reconstruct`], [`TimeGrid::geometric_tail`] and [`Corrector::new`].
-    pub fn paper(
-        predictor: OdeKind,
-        corrector: CorrectorKind,
-        dim: usize,
-        lipschitz: f64,
-        eps: f64,
-        t_max: f64,
-        t_min: f64,
-        c: PaperConstants,
-    ) -> Result<(Self, PaperParams)> {
-        let p = PaperParams::reconstruct(predictor, dim, lipschitz, eps, c)?;
+    /// As [`TimeGrid::geometric_tail`] and [`Corrector::new`].
+    pub fn paper(p: &PaperParams, corrector: CorrectorKind, t_max: f64, t_min: f64) -> Result<Self> {
         let grid = TimeGrid::geometric_tail(t_max, t_min, p.h_pred)?;
         let corr = Corrector::new(corrector, p.gamma, p.h_corr, p.t_corr)?;
-        Ok((PcSchedule::user(grid, p.chunk, corr)?, p))
+        PcSchedule::user(grid, p.chunk, corr)
     }
 
     /// Number of corrector calls per trajectory.
@@ -214,11 +205,12 @@ impl Sampler for PredictorCorrector {
     /// correction follows, the corrector's draws ([`Corrector::run`]).
     fn run(&self, score: &dyn Score, x: &mut [f64], rng: &mut SampleRng) -> u64 {
         let mut ws = PredictorWork::new(x.len());
+        let mut cw = CorrectorWork::new(x.len());
         let mut nfe = 0;
         for (w, &correct) in self.schedule.grid.times().windows(2).zip(&self.schedule.correct_after) {
             nfe += self.predictor.step(score, w[0], w[0] - w[1], x, &mut ws, rng);
             if correct {
-                nfe += self.schedule.corrector.run(score, w[1], x, rng);
+                nfe += self.schedule.corrector.run_with(score, w[1], x, rng, &mut cw);
             }
         }
         nfe

@@ -142,44 +142,14 @@ impl Gaussian {
         let ratio = |l: f64| ((a_t * a_t * l + sigma2(t)) / (a_s * a_s * l + sigma2(s))).sqrt();
         match &self.cov {
             Cov::Diag(v) => {
-                for i in 0..x.len() {
-                    out[i] = a_t * self.mean[i] + ratio(v[i]) * (x[i] - a_s * self.mean[i]);
+                for (((o, &xi), &m), &vi) in out.iter_mut().zip(x).zip(&self.mean).zip(v) {
+                    *o = a_t * m + ratio(vi) * (xi - a_s * m);
                 }
             }
-            Cov::Full { lambda, .. } => {
-                let c = self.rotate_in(x, a_s, |i| ratio(lambda[i]));
-                self.rotate_out(&c, out);
-                for i in 0..x.len() {
-                    out[i] += a_t * self.mean[i];
-                }
-            }
-        }
-    }
-
-    /// `Qᵀ (x − a μ)` scaled coordinate-wise by `f(i)` (full case only).
-    fn rotate_in(&self, x: &[f64], a: f64, f: impl Fn(usize) -> f64) -> Vec<f64> {
-        let Cov::Full { q, .. } = &self.cov else {
-            unreachable!("rotate_in on a diagonal Gaussian")
-        };
-        let d = x.len();
-        let centered: Vec<f64> = (0..d).map(|i| x[i] - a * self.mean[i]).collect();
-        (0..d)
-            .map(|k| {
-                let col = q.column(k);
-                f(k) * dot(col.as_slice(), &centered)
-            })
-            .collect()
-    }
-
-    /// `out = Q c` (full case only).
-    fn rotate_out(&self, c: &[f64], out: &mut [f64]) {
-        let Cov::Full { q, .. } = &self.cov else {
-            unreachable!("rotate_out on a diagonal Gaussian")
-        };
-        out.iter_mut().for_each(|o| *o = 0.0);
-        for (k, &ck) in c.iter().enumerate() {
-            for (o, &qik) in out.iter_mut().zip(q.column(k).iter()) {
-                *o += qik * ck;
+            Cov::Full { q, lambda, .. } => {
+                let c = rotate_in(q, x, &self.mean, a_s, |i| ratio(lambda[i]));
+                rotate_out(q, &c, out);
+                out.iter_mut().zip(&self.mean).for_each(|(o, &m)| *o += a_t * m);
             }
         }
     }
@@ -195,13 +165,13 @@ impl Score for Gaussian {
         let (a, s2) = (alpha(t), sigma2(t));
         match &self.cov {
             Cov::Diag(v) => {
-                for i in 0..x.len() {
-                    out[i] = -(x[i] - a * self.mean[i]) / (a * a * v[i] + s2);
+                for (((o, &xi), &m), &vi) in out.iter_mut().zip(x).zip(&self.mean).zip(v) {
+                    *o = -(xi - a * m) / (a * a * vi + s2);
                 }
             }
-            Cov::Full { lambda, .. } => {
-                let c = self.rotate_in(x, a, |k| -1.0 / (a * a * lambda[k] + s2));
-                self.rotate_out(&c, out);
+            Cov::Full { q, lambda, .. } => {
+                let c = rotate_in(q, x, &self.mean, a, |k| -1.0 / (a * a * lambda[k] + s2));
+                rotate_out(q, &c, out);
             }
         }
     }
@@ -223,15 +193,14 @@ impl Target for Gaussian {
         fill_normal(rng, out);
         match &self.cov {
             Cov::Diag(v) => {
-                for i in 0..out.len() {
-                    out[i] = self.mean[i] + v[i].sqrt() * out[i];
+                for ((o, &m), &vi) in out.iter_mut().zip(&self.mean).zip(v) {
+                    *o = m + vi.sqrt() * *o;
                 }
             }
             Cov::Full { chol, .. } => {
-                let z = DVector::from_column_slice(out);
-                let lz = chol * z;
-                for i in 0..out.len() {
-                    out[i] = self.mean[i] + lz[i];
+                let lz = chol * DVector::from_column_slice(out);
+                for ((o, &m), &l) in out.iter_mut().zip(&self.mean).zip(lz.iter()) {
+                    *o = m + l;
                 }
             }
         }
@@ -243,11 +212,14 @@ impl Target for Gaussian {
         let ln2pi = (2.0 * std::f64::consts::PI).ln();
         let quad = |y: f64, c: f64| -0.5 * (ln2pi + c.ln() + y * y / c);
         Some(match &self.cov {
-            Cov::Diag(v) => (0..x.len())
-                .map(|i| quad(x[i] - a * self.mean[i], a * a * v[i] + s2))
+            Cov::Diag(v) => x
+                .iter()
+                .zip(&self.mean)
+                .zip(v)
+                .map(|((&xi, &m), &vi)| quad(xi - a * m, a * a * vi + s2))
                 .sum(),
-            Cov::Full { lambda, .. } => {
-                let y = self.rotate_in(x, a, |_| 1.0);
+            Cov::Full { q, lambda, .. } => {
+                let y = rotate_in(q, x, &self.mean, a, |_| 1.0);
                 y.iter().zip(lambda).map(|(&yi, &l)| quad(yi, a * a * l + s2)).sum()
             }
         })
@@ -280,6 +252,24 @@ impl Target for Gaussian {
         };
         let m = (-0.5 * quad).exp();
         Some((m * phase.cos(), m * phase.sin()))
+    }
+}
+
+/// `f(k) · (Qᵀ (x − a μ))_k` for each eigen-coordinate k.
+fn rotate_in(q: &DMatrix<f64>, x: &[f64], mean: &[f64], a: f64, f: impl Fn(usize) -> f64) -> Vec<f64> {
+    let centered: Vec<f64> = x.iter().zip(mean).map(|(&xi, &m)| xi - a * m).collect();
+    (0..x.len())
+        .map(|k| f(k) * dot(q.column(k).as_slice(), &centered))
+        .collect()
+}
+
+/// `out = Q c`.
+fn rotate_out(q: &DMatrix<f64>, c: &[f64], out: &mut [f64]) {
+    out.fill(0.0);
+    for (k, &ck) in c.iter().enumerate() {
+        for (o, &qik) in out.iter_mut().zip(q.column(k).iter()) {
+            *o += qik * ck;
+        }
     }
 }
 
