@@ -29,6 +29,18 @@ pub fn moments(samples: &[f64], d: usize) -> (Vec<f64>, Vec<f64>) {
     (mean, var)
 }
 
+/// Least-squares slope of `ln y` against `ln x` (the fitted order of an error curve
+/// `y ≈ C x^p`). Points must be positive; NaN otherwise.
+pub fn loglog_slope(x: &[f64], y: &[f64]) -> f64 {
+    let lx: Vec<f64> = x.iter().map(|v| v.ln()).collect();
+    let ly: Vec<f64> = y.iter().map(|v| v.ln()).collect();
+    let n = lx.len() as f64;
+    let (mx, my) = (lx.iter().sum::<f64>() / n, ly.iter().sum::<f64>() / n);
+    let sxy: f64 = lx.iter().zip(&ly).map(|(a, b)| (a - mx) * (b - my)).sum();
+    let sxx: f64 = lx.iter().map(|a| (a - mx) * (a - mx)).sum();
+    sxy / sxx
+}
+
 /// A 1-D Gaussian mixture `Σ_k w_k N(m_k, s_k²)`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mixture1d {
@@ -197,6 +209,13 @@ impl Mixture1d {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loglog_slope_recovers_a_planted_power() {
+        let x = [0.1, 0.2, 0.4, 0.8];
+        let y: Vec<f64> = x.iter().map(|v: &f64| 3.0 * v.powf(1.5)).collect();
+        assert!((loglog_slope(&x, &y) - 1.5).abs() < 1e-12);
+    }
 
     #[test]
     fn moments_of_known_rows() {

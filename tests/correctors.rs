@@ -13,6 +13,7 @@
 //!   Carlo run against the exact finite-time variance from the same recursion.
 
 use nalgebra::{DMatrix, Matrix2, Matrix3, Matrix4, Vector3};
+use randmid::metrics::loglog_slope;
 use randmid::quad::gauss_legendre;
 use randmid::rng::{SampleRng, fill_normal, stream_rng, uniform01};
 use randmid::sampler::corrector::{Corrector, CorrectorKind};
@@ -39,17 +40,6 @@ fn quad(lo: f64, hi: f64, panels: usize, f: impl Fn(f64) -> f64) -> f64 {
 
 fn rel_err(a: f64, b: f64) -> f64 {
     if a == b { 0.0 } else { (a - b).abs() / b.abs() }
-}
-
-/// Least-squares slope of log y against log x.
-fn loglog_slope(x: &[f64], y: &[f64]) -> f64 {
-    let lx: Vec<f64> = x.iter().map(|v| v.ln()).collect();
-    let ly: Vec<f64> = y.iter().map(|v| v.ln()).collect();
-    let n = lx.len() as f64;
-    let (mx, my) = (lx.iter().sum::<f64>() / n, ly.iter().sum::<f64>() / n);
-    let sxy: f64 = lx.iter().zip(&ly).map(|(a, b)| (a - mx) * (b - my)).sum();
-    let sxx: f64 = lx.iter().map(|a| (a - mx) * (a - mx)).sum();
-    sxy / sxx
 }
 
 /// A constant score field `s ≡ g` that records every point it is evaluated at.

@@ -6,20 +6,10 @@
 //! (the diffrax convention, anchors-theory.md §4.2).
 
 use randmid::grid::TimeGrid;
+use randmid::metrics::loglog_slope;
 use randmid::quad::gauss_legendre;
 use randmid::sampler::predictor::{PredictorWork, ei_step, rm_step, sde_step};
 use randmid::target::{Gaussian, Score, Target};
-
-/// Least-squares slope of log y against log x.
-fn loglog_slope(x: &[f64], y: &[f64]) -> f64 {
-    let lx: Vec<f64> = x.iter().map(|v| v.ln()).collect();
-    let ly: Vec<f64> = y.iter().map(|v| v.ln()).collect();
-    let n = lx.len() as f64;
-    let (mx, my) = (lx.iter().sum::<f64>() / n, ly.iter().sum::<f64>() / n);
-    let sxy: f64 = lx.iter().zip(&ly).map(|(a, b)| (a - mx) * (b - my)).sum();
-    let sxx: f64 = lx.iter().map(|a| (a - mx) * (a - mx)).sum();
-    sxy / sxx
-}
 
 /// 1-D data N(1, 4): the score is affine and not constant along the flow, so EI is not exact.
 fn curved() -> Gaussian {

@@ -88,20 +88,27 @@ pub trait Target: Score {
     }
 }
 
-impl<S: Score + ?Sized> Score for &S {
-    fn dim(&self) -> usize {
-        (**self).dim()
-    }
-    fn score(&self, t: f64, x: &[f64], out: &mut [f64]) {
-        (**self).score(t, x, out)
-    }
-    fn score_batch(&self, t: f64, xs: &[f64], out: &mut [f64]) {
-        (**self).score_batch(t, xs, out)
-    }
-    fn lipschitz(&self) -> Option<f64> {
-        (**self).lipschitz()
-    }
+/// Implements [`Score`] for a pointer type by delegating every method to the pointee.
+macro_rules! delegate_score {
+    ($($ptr:ty),*) => {$(
+        impl<S: Score + ?Sized> Score for $ptr {
+            fn dim(&self) -> usize {
+                (**self).dim()
+            }
+            fn score(&self, t: f64, x: &[f64], out: &mut [f64]) {
+                (**self).score(t, x, out)
+            }
+            fn score_batch(&self, t: f64, xs: &[f64], out: &mut [f64]) {
+                (**self).score_batch(t, xs, out)
+            }
+            fn lipschitz(&self) -> Option<f64> {
+                (**self).lipschitz()
+            }
+        }
+    )*};
 }
+
+delegate_score!(&S, Box<S>);
 
 /// Wraps a score and counts evaluations (rows), so that a sampler's reported NFE can be
 /// checked against the calls it really made (argmin's `Problem` counter pattern, style.md D-4).
@@ -134,21 +141,6 @@ impl<S: Score> Score for Counting<S> {
     }
     fn lipschitz(&self) -> Option<f64> {
         self.inner.lipschitz()
-    }
-}
-
-impl<S: Score + ?Sized> Score for Box<S> {
-    fn dim(&self) -> usize {
-        (**self).dim()
-    }
-    fn score(&self, t: f64, x: &[f64], out: &mut [f64]) {
-        (**self).score(t, x, out)
-    }
-    fn score_batch(&self, t: f64, xs: &[f64], out: &mut [f64]) {
-        (**self).score_batch(t, xs, out)
-    }
-    fn lipschitz(&self) -> Option<f64> {
-        (**self).lipschitz()
     }
 }
 
