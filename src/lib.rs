@@ -28,6 +28,8 @@
 //! assert_eq!(out.nfe_per_sample, 100);
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod check;
 pub mod cli;
 pub mod driver;

@@ -61,3 +61,40 @@ pub fn diffuse(t: f64, x0: &mut [f64], z: &[f64]) {
         *x = a * *x + s * zi;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::target::{Gaussian, Score};
+
+    #[test]
+    fn conversions_round_trip_and_match_gaussian_closed_forms() {
+        // data N(m, v): E[X0 | X_t = x] = m + v α (x − α m)/(α² v + σ²), the Tweedie form of the score.
+        let (m, v, t) = (0.7, 2.5, 0.4);
+        let g = Gaussian::isotropic(3, m, v).unwrap();
+        let x = [0.1, -1.3, 2.2];
+        let mut s = [0.0; 3];
+        g.score(t, &x, &mut s);
+        let (mut x0, mut eps, mut back) = ([0.0; 3], [0.0; 3], [0.0; 3]);
+        x0_from_score(t, &x, &s, &mut x0);
+        let (a, s2) = (alpha(t), sigma2(t));
+        for i in 0..3 {
+            let post = m + v * a * (x[i] - a * m) / (a * a * v + s2);
+            assert!((x0[i] - post).abs() < 1e-14);
+        }
+        score_from_x0(t, &x, &x0, &mut back);
+        eps_from_score(t, &s, &mut eps);
+        for i in 0..3 {
+            assert!((back[i] - s[i]).abs() < 1e-13);
+        }
+        score_from_eps(t, &eps, &mut back);
+        for i in 0..3 {
+            assert!((back[i] - s[i]).abs() < 1e-14);
+        }
+        // 1 − e^{−2t} = 2t − 2t² + …: relative error 1e-12 at t = 1e-12, which a plain 1 − exp(−2t) misses by ~1e-4.
+        assert!(
+            (sigma2(1e-12) / 2e-12 - 1.0).abs() < 1e-11,
+            "expm1 keeps small-t accuracy"
+        );
+    }
+}

@@ -255,22 +255,16 @@ impl Target for Gaussian {
     }
 }
 
-/// `f(k) · (Qᵀ (x − a μ))_k` for each eigen-coordinate k.
+/// `f(k) · (Qᵀ (x − a μ))_k` for each eigen-coordinate k (one matrix–vector product).
 fn rotate_in(q: &DMatrix<f64>, x: &[f64], mean: &[f64], a: f64, f: impl Fn(usize) -> f64) -> Vec<f64> {
-    let centered: Vec<f64> = x.iter().zip(mean).map(|(&xi, &m)| xi - a * m).collect();
-    (0..x.len())
-        .map(|k| f(k) * dot(q.column(k).as_slice(), &centered))
-        .collect()
+    let centered = DVector::from_iterator(x.len(), x.iter().zip(mean).map(|(&xi, &m)| xi - a * m));
+    q.tr_mul(&centered).iter().enumerate().map(|(k, &y)| f(k) * y).collect()
 }
 
 /// `out = Q c`.
 fn rotate_out(q: &DMatrix<f64>, c: &[f64], out: &mut [f64]) {
-    out.fill(0.0);
-    for (k, &ck) in c.iter().enumerate() {
-        for (o, &qik) in out.iter_mut().zip(q.column(k).iter()) {
-            *o += qik * ck;
-        }
-    }
+    let qc = q * DVector::from_column_slice(c);
+    out.copy_from_slice(qc.as_slice());
 }
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {
