@@ -40,6 +40,8 @@ pub mod process;
 pub mod quad;
 pub mod rng;
 pub mod sampler;
+pub mod scaling;
 pub mod target;
+pub mod tv;
 
 pub use error::{Error, Result};
