@@ -12,7 +12,7 @@
 //! A user algorithm implements [`Sampler`] and then runs through the same drivers and
 //! instruments as the built-in ones.
 
-use crate::rng::SampleRng;
+use crate::rng::{SampleRng, fill_normal};
 use crate::target::Score;
 
 pub mod corrector;
@@ -22,6 +22,7 @@ pub mod rm_ulmc;
 pub mod ulmc;
 
 pub use corrector::{Corrector, CorrectorKind, CorrectorWork};
+pub use pc::PaperParams;
 pub use pc::{PcSchedule, PredictorCorrector};
 pub use predictor::{Ode, OdeKind, ReverseSde};
 
@@ -40,4 +41,64 @@ pub trait Sampler: Sync {
     /// Runs one trajectory in place on `x` (length `score.dim()`) and returns the number of
     /// score evaluations (NFE) it made.
     fn run(&self, score: &dyn Score, x: &mut [f64], rng: &mut SampleRng) -> u64;
+}
+
+/// One stage of a sampler built from the step functions of this module. Samplers expose their
+/// stage sequence ([`Staged`]) so that instruments (e.g. the semi-analytic TV estimator of
+/// [`crate::tv::semi_analytic`]) walk exactly the schedule the sampler runs, with no second copy of
+/// it.
+#[derive(Debug, Clone, Copy)]
+pub enum Stage<'a> {
+    /// One PF-ODE predictor step from forward time `t` to `t − h`.
+    Ode {
+        /// EI or RM.
+        kind: OdeKind,
+        /// Start time.
+        t: f64,
+        /// Step length.
+        h: f64,
+    },
+    /// One reverse-SDE exponential-integrator step from `t` to `t − h`.
+    Sde {
+        /// Start time.
+        t: f64,
+        /// Step length.
+        h: f64,
+    },
+    /// One corrector call targeting `q_t` (fresh velocity, then its steps).
+    Correct {
+        /// Frozen forward time.
+        t: f64,
+        /// The corrector.
+        corrector: &'a Corrector,
+    },
+}
+
+/// A sampler made of [`Stage`]s, run in order.
+pub trait Staged {
+    /// The stages of one trajectory, in order.
+    fn stages(&self) -> Vec<Stage<'_>>;
+}
+
+/// Runs `stages` on `x`, drawing each stage's randomness from `rng` in stage order (rm: one α;
+/// sde: `d` normals; corrector: see [`Corrector::run`]); returns the NFE.
+pub fn run_stages(stages: &[Stage<'_>], score: &dyn Score, x: &mut [f64], rng: &mut SampleRng) -> u64 {
+    let d = x.len();
+    let mut ws = predictor::PredictorWork::new(d);
+    let mut cw = CorrectorWork::new(d);
+    let mut z = Vec::new();
+    let mut nfe = 0;
+    for stage in stages {
+        nfe += match *stage {
+            Stage::Ode { kind, t, h } => kind.step(score, t, h, x, &mut ws, rng),
+            Stage::Sde { t, h } => {
+                z.resize(d, 0.0);
+                fill_normal(rng, &mut z);
+                predictor::sde_step(score, t, h, &z, x, &mut ws);
+                1
+            }
+            Stage::Correct { t, corrector } => corrector.run_with(score, t, x, rng, &mut cw),
+        };
+    }
+    nfe
 }

@@ -12,9 +12,9 @@
 //! more at `δ` (the final stretch ends with a corrector). The schedule is either fully set by the
 //! user ([`PcSchedule::user`]) or derived from `(d, L, ε)` ([`PcSchedule::paper`]).
 
-use super::Sampler;
-use super::corrector::{Corrector, CorrectorKind, CorrectorWork};
-use super::predictor::{OdeKind, PredictorWork};
+use super::corrector::{Corrector, CorrectorKind};
+use super::predictor::OdeKind;
+use super::{Sampler, Stage, Staged, run_stages};
 use crate::error::{Error, Result, check_positive};
 use crate::grid::TimeGrid;
 use crate::rng::SampleRng;
@@ -204,15 +204,27 @@ impl Sampler for PredictorCorrector {
     /// Randomness, in order: for each step, the predictor's draws (rm: one α), then, if a
     /// correction follows, the corrector's draws ([`Corrector::run`]).
     fn run(&self, score: &dyn Score, x: &mut [f64], rng: &mut SampleRng) -> u64 {
-        let mut ws = PredictorWork::new(x.len());
-        let mut cw = CorrectorWork::new(x.len());
-        let mut nfe = 0;
+        run_stages(&self.stages(), score, x, rng)
+    }
+}
+
+impl Staged for PredictorCorrector {
+    /// Predictor steps on the grid; after step `n`, a corrector at `t_{n+1}` if `correct_after[n]`.
+    fn stages(&self) -> Vec<Stage<'_>> {
+        let mut out = Vec::with_capacity(self.schedule.grid.steps() + self.schedule.corrections());
         for (w, &correct) in self.schedule.grid.times().windows(2).zip(&self.schedule.correct_after) {
-            nfe += self.predictor.step(score, w[0], w[0] - w[1], x, &mut ws, rng);
+            out.push(Stage::Ode {
+                kind: self.predictor,
+                t: w[0],
+                h: w[0] - w[1],
+            });
             if correct {
-                nfe += self.schedule.corrector.run_with(score, w[1], x, rng, &mut cw);
+                out.push(Stage::Correct {
+                    t: w[1],
+                    corrector: &self.schedule.corrector,
+                });
             }
         }
-        nfe
+        out
     }
 }

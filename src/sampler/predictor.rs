@@ -6,9 +6,9 @@
 //! Y_{τ+h} = e^h Y_τ + ∫_0^h e^{h−r} ∇ln q_{t−r}(Y_{τ+r}) dr          (VoC)
 //! ```
 
-use super::Sampler;
+use super::{Sampler, Stage, Staged, run_stages};
 use crate::grid::TimeGrid;
-use crate::rng::{SampleRng, fill_normal, uniform01};
+use crate::rng::{SampleRng, uniform01};
 use crate::target::Score;
 
 /// Scratch buffers for the predictor steps (allocated once per trajectory).
@@ -164,11 +164,7 @@ impl Sampler for Ode {
     }
     /// Randomness: one `α` per step (rm only), in step order.
     fn run(&self, score: &dyn Score, x: &mut [f64], rng: &mut SampleRng) -> u64 {
-        let mut ws = PredictorWork::new(x.len());
-        self.grid
-            .iter_steps()
-            .map(|(t, h)| self.kind.step(score, t, h, x, &mut ws, rng))
-            .sum()
+        run_stages(&self.stages(), score, x, rng)
     }
 }
 
@@ -191,12 +187,21 @@ impl Sampler for ReverseSde {
     }
     /// Randomness: `d` standard normals per step, in step order.
     fn run(&self, score: &dyn Score, x: &mut [f64], rng: &mut SampleRng) -> u64 {
-        let mut ws = PredictorWork::new(x.len());
-        let mut z = vec![0.0; x.len()];
-        for (t, h) in self.grid.iter_steps() {
-            fill_normal(rng, &mut z);
-            sde_step(score, t, h, &z, x, &mut ws);
-        }
-        self.grid.steps() as u64
+        run_stages(&self.stages(), score, x, rng)
+    }
+}
+
+impl Staged for Ode {
+    fn stages(&self) -> Vec<Stage<'_>> {
+        self.grid
+            .iter_steps()
+            .map(|(t, h)| Stage::Ode { kind: self.kind, t, h })
+            .collect()
+    }
+}
+
+impl Staged for ReverseSde {
+    fn stages(&self) -> Vec<Stage<'_>> {
+        self.grid.iter_steps().map(|(t, h)| Stage::Sde { t, h }).collect()
     }
 }
