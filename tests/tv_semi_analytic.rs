@@ -7,7 +7,8 @@ use randmid::rng::stream_rng;
 use randmid::sampler::pc::{PcSchedule, PredictorCorrector};
 use randmid::sampler::{Corrector, CorrectorKind, Ode, OdeKind, Sampler, Staged};
 use randmid::target::{Gaussian, Law1d, Product};
-use randmid::tv::semi_analytic::{DiagLaw, Layout, NestedConfig, Problem, chi2_ustat, nested_tv, propagate};
+use randmid::tv::nested::NestedConfig;
+use randmid::tv::semi_analytic::{DiagLaw, Layout, Problem, chi2_ustat, nested_tv, propagate};
 
 /// Exact q_t of data N(m, v) per coordinate.
 fn q_t(m: f64, v: f64, t: f64) -> (f64, f64) {

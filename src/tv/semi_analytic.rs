@@ -26,7 +26,7 @@ use rand::RngExt;
 use rand_distr::ChiSquared;
 use rayon::prelude::*;
 
-use super::TvEstimate;
+use super::nested::{NestedConfig, NestedTv, nested};
 use crate::error::{Error, Result};
 use crate::rng::{SampleRng, normal, stream_rng, uniform01};
 use crate::sampler::predictor::{PredictorWork, ei_step, rm_step, sde_step};
@@ -326,128 +326,30 @@ fn log_density(law: &DiagLaw, stats: &[(f64, f64)], r: f64) -> f64 {
     acc
 }
 
-/// Configuration of [`nested_tv`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NestedConfig {
-    /// Reference points `x ∼ π` in total (split evenly over the blocks).
-    pub n: usize,
-    /// α-paths per block (the inner size M; must be even for the Richardson step).
-    pub m: usize,
-    /// Independent blocks, each with its own pool of M paths (≥ 2 for a standard error).
-    pub blocks: usize,
-    /// Seed: block `b` draws its paths from streams `(seed, 2b)` and its points from `(seed, 2b+1)`.
-    pub seed: u64,
-}
-
-impl Default for NestedConfig {
-    fn default() -> Self {
-        NestedConfig {
-            n: 20_000,
-            m: 64,
-            blocks: 128,
-            seed: 0,
-        }
-    }
-}
-
-/// Result of [`nested_tv`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct NestedTv {
-    /// Richardson-corrected `2 TV_M − TV_{M/2}` with its between-block SE (the headline value).
-    pub richardson: TvEstimate,
-    /// Plain nested estimate with inner size M (bias ≥ 0, ∝ 1/M).
-    pub plain: TvEstimate,
-    /// Plain estimate with inner size M/2 (first half of each pool).
-    pub half: f64,
-}
-
-/// The nested estimator of tv-methodology §1.1.2 with `x ∼ π`:
+/// The nested estimator of tv-methodology §1.1.2 with `x ∼ π` (see [`super::nested`]) for a
+/// linear-Gaussian problem: each α-path's law is [`propagate`]d exactly, `x ∼ π` is drawn through
+/// its per-slot sufficient statistics, and
 /// ```text
-/// TV̂_M = (1/n) Σ_j ( 1 − (1/M) Σ_k N(x_j; m_{α_k}, S_{α_k}) / π(x_j) )_+
+/// TV̂_M = (1/n) Σ_j ( 1 − (1/M) Σ_k N(x_j; m_{α_k}, S_{α_k}) / π(x_j) )_+,   TV̂_R = 2 TV̂_M − TV̂_{M/2}
 /// ```
-/// computed per block (its own pool of M α-paths and its own `n/blocks` points), then
-/// `TV̂_R = 2 TV̂_M − TV̂_{M/2}` (Richardson in M: the bias of TV̂_M is ≥ 0 and ≈ c/M). Standard
-/// errors are between-block (`sd of block values / √blocks`), which accounts for the pool
-/// randomness. Bitwise reproducible for any number of threads.
 ///
 /// # Errors
-/// Invalid problem, `n < blocks`, `m < 2` or odd, `blocks < 2`, or a score that is not affine.
+/// Invalid problem or configuration, or a score that is not affine ([`check_linear`]).
 pub fn nested_tv(problem: &Problem<'_>, sampler: &dyn Staged, cfg: &NestedConfig) -> Result<NestedTv> {
     check_linear(problem)?;
-    if cfg.m < 2 || cfg.m % 2 == 1 {
-        return Err(Error::InvalidParameter {
-            name: "m",
-            value: cfg.m as f64,
-            expected: "even and at least 2",
-        });
-    }
-    if cfg.blocks < 2 || cfg.n < cfg.blocks {
-        return Err(Error::InvalidParameter {
-            name: "blocks",
-            value: cfg.blocks as f64,
-            expected: "2 ≤ blocks ≤ n",
-        });
-    }
     let stages = sampler.stages();
-    let per_block = cfg.n / cfg.blocks;
-    let blocks: Vec<(f64, f64)> = (0..cfg.blocks)
-        .into_par_iter()
-        .map(|b| block_tv(problem, &stages, cfg, b, per_block))
-        .collect();
-    let full: Vec<f64> = blocks.iter().map(|b| b.0).collect();
-    let rich: Vec<f64> = blocks.iter().map(|b| 2.0 * b.0 - b.1).collect();
-    let half = mean(&blocks.iter().map(|b| b.1).collect::<Vec<_>>());
-    let name = |what: &str| {
-        format!(
-            "semi-analytic nested{what} (M = {}, {} blocks × {per_block})",
-            cfg.m, cfg.blocks
-        )
-    };
-    Ok(NestedTv {
-        richardson: TvEstimate::normal(mean(&rich), se(&rich), name(", Richardson")),
-        plain: TvEstimate::normal(mean(&full), se(&full), name("")),
-        half,
-    })
-}
-
-/// `(TV̂_M, TV̂_{M/2})` of one block.
-fn block_tv(problem: &Problem<'_>, stages: &[Stage<'_>], cfg: &NestedConfig, b: usize, points: usize) -> (f64, f64) {
-    let mut path_rng = stream_rng(cfg.seed, 2 * b as u64);
-    let pool: Vec<DiagLaw> = (0..cfg.m).map(|_| propagate(problem, stages, &mut path_rng)).collect();
-    let mut x_rng = stream_rng(cfg.seed, 2 * b as u64 + 1);
     let r = problem.repeat() as f64;
-    let (mut acc_m, mut acc_h) = (0.0, 0.0);
-    let mut logs = vec![0.0; cfg.m];
-    for _ in 0..points {
-        let stats = draw_reference_stats(problem, &mut x_rng);
-        let lpi = log_density(&problem.reference, &stats, r);
-        for (l, law) in logs.iter_mut().zip(&pool) {
-            *l = log_density(law, &stats, r) - lpi;
-        }
-        acc_m += (1.0 - mean_exp(&logs)).max(0.0);
-        acc_h += (1.0 - mean_exp(&logs[..cfg.m / 2])).max(0.0);
-    }
-    (acc_m / points as f64, acc_h / points as f64)
-}
-
-/// `(1/M) Σ_k e^{l_k}` computed stably.
-fn mean_exp(logs: &[f64]) -> f64 {
-    let top = logs.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-    if top == f64::NEG_INFINITY {
-        return 0.0;
-    }
-    top.exp() * logs.iter().map(|l| (l - top).exp()).sum::<f64>() / logs.len() as f64
-}
-
-fn mean(v: &[f64]) -> f64 {
-    v.iter().sum::<f64>() / v.len() as f64
-}
-
-/// Standard error of the mean of `v` (sample sd / √len).
-fn se(v: &[f64]) -> f64 {
-    let m = mean(v);
-    let n = v.len() as f64;
-    (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0) / n).sqrt()
+    nested(
+        cfg,
+        "semi-analytic",
+        |rng| Ok(propagate(problem, &stages, rng)),
+        |rng| {
+            let stats = draw_reference_stats(problem, rng);
+            let lpi = log_density(&problem.reference, &stats, r);
+            (stats, lpi)
+        },
+        |law, stats| log_density(law, stats, r),
+    )
 }
 
 /// Result of [`chi2_ustat`].
