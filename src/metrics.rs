@@ -165,6 +165,16 @@ impl Mixture1d {
         0.5 * (lo + hi)
     }
 
+    /// `P(a < X ≤ b)`, tail-accurate (erfc on the far side of each component); 0 if `b ≤ a`.
+    pub fn mass(&self, a: f64, b: f64) -> f64 {
+        if b <= a {
+            return 0.0;
+        }
+        self.components()
+            .map(|(w, m, s)| w * normal_mass((a - m) / s, (b - m) / s))
+            .sum()
+    }
+
     /// `(∫_a^b p, ∫_a^b y p(y) dy, ∫_a^b y² p(y) dy)` in closed form (a, b may be infinite).
     pub fn partial_moments(&self, a: f64, b: f64) -> (f64, f64, f64) {
         let mut acc = (0.0, 0.0, 0.0);
