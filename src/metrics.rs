@@ -32,13 +32,8 @@ pub fn moments(samples: &[f64], d: usize) -> (Vec<f64>, Vec<f64>) {
 /// Least-squares slope of `ln y` against `ln x` (the fitted order of an error curve
 /// `y ≈ C x^p`). Points must be positive; NaN otherwise.
 pub fn loglog_slope(x: &[f64], y: &[f64]) -> f64 {
-    let lx: Vec<f64> = x.iter().map(|v| v.ln()).collect();
-    let ly: Vec<f64> = y.iter().map(|v| v.ln()).collect();
-    let n = lx.len() as f64;
-    let (mx, my) = (lx.iter().sum::<f64>() / n, ly.iter().sum::<f64>() / n);
-    let sxy: f64 = lx.iter().zip(&ly).map(|(a, b)| (a - mx) * (b - my)).sum();
-    let sxx: f64 = lx.iter().map(|a| (a - mx) * (a - mx)).sum();
-    sxy / sxx
+    let (lx, ly): (Vec<f64>, Vec<f64>) = x.iter().zip(y).map(|(a, b)| (a.ln(), b.ln())).unzip();
+    crate::scaling::fit_line(&lx, &ly, None).map_or(f64::NAN, |f| f.slope)
 }
 
 /// A 1-D Gaussian mixture `Σ_k w_k N(m_k, s_k²)`.

@@ -5,7 +5,7 @@ use super::json::Json;
 use crate::error::Result;
 use crate::grid::TimeGrid;
 use crate::sampler::pc::{PaperConstants, PaperParams, PcSchedule, PredictorCorrector};
-use crate::sampler::{Corrector, CorrectorKind, Ode, OdeKind, ReverseSde, Sampler};
+use crate::sampler::{Corrector, CorrectorKind, Ode, OdeKind, ReverseSde, StagedSampler};
 use crate::target::{ErrorKind, Gaussian, GaussianMixture, Law1d, Perturbed, Product, Score, Target};
 
 /// One line per target: name, options, description (for `randmid targets`).
@@ -138,7 +138,7 @@ fn grid(args: &mut Args, t_max: f64, t_min: f64) -> Result<(TimeGrid, Json)> {
 ///
 /// # Errors
 /// Unknown name, bad parameters, a paper schedule without a Lipschitz constant.
-pub fn sampler(args: &mut Args, target: &dyn Target) -> Result<(Box<dyn Sampler>, Json)> {
+pub fn sampler(args: &mut Args, target: &dyn Target) -> Result<(Box<dyn StagedSampler>, Json)> {
     let name = args.required("sampler")?;
     let t_max = args.f64_or("t-max", 5.0)?;
     let t_min = args.f64_or("t-min", 1e-3)?;
@@ -152,7 +152,7 @@ pub fn sampler(args: &mut Args, target: &dyn Target) -> Result<(Box<dyn Sampler>
         return Ok((s, Json::obj(times.into_iter().chain([("schedule", cfg)]))));
     }
     let (g, gcfg) = grid(args, t_max, t_min)?;
-    let s: Box<dyn Sampler> = match name.as_str() {
+    let s: Box<dyn StagedSampler> = match name.as_str() {
         "sde" => Box::new(ReverseSde { grid: g }),
         other => Box::new(Ode {
             kind: ode_kind(other)?,
@@ -189,7 +189,7 @@ fn predictor_corrector(
     corr: CorrectorKind,
     t_max: f64,
     t_min: f64,
-) -> Result<(Box<dyn Sampler>, Json)> {
+) -> Result<(Box<dyn StagedSampler>, Json)> {
     let schedule = args.str_or("schedule", "user");
     let (sched, cfg) = match schedule.as_str() {
         "user" => {

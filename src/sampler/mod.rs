@@ -80,6 +80,12 @@ pub trait Staged {
     fn stages(&self) -> Vec<Stage<'_>>;
 }
 
+/// A sampler that also exposes its stages (every built-in one); instruments that need the stage
+/// list take `&dyn StagedSampler`.
+pub trait StagedSampler: Sampler + Staged {}
+
+impl<T: Sampler + Staged> StagedSampler for T {}
+
 /// Runs `stages` on `x`, drawing each stage's randomness from `rng` in stage order (rm: one α;
 /// sde: `d` normals; corrector: see [`Corrector::run`]); returns the NFE.
 pub fn run_stages(stages: &[Stage<'_>], score: &dyn Score, x: &mut [f64], rng: &mut SampleRng) -> u64 {
