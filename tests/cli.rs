@@ -175,3 +175,58 @@ fn listings_name_every_target_and_sampler() {
         assert!(s.contains(name));
     }
 }
+
+#[test]
+fn tv_prints_the_required_json_fields_and_rejects_inapplicable_estimators() {
+    let o = randmid(&[
+        "tv",
+        "--target",
+        "iso-gaussian",
+        "--var",
+        "4",
+        "--dim",
+        "16",
+        "--sampler",
+        "rm",
+        "--steps",
+        "16",
+        "--exact-start",
+        "--t-max",
+        "4",
+        "--t-min",
+        "0.01",
+        "--n",
+        "2000",
+        "--inner",
+        "16",
+        "--blocks",
+        "8",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8(o.stdout).unwrap();
+    for key in [
+        "\"tv\":",
+        "\"ci_low\":",
+        "\"ci_high\":",
+        "\"estimator\": \"semi-analytic",
+        "\"nfe\": 32",
+        "\"dim\": 16",
+        "\"steps\": 16",
+    ] {
+        assert!(out.contains(key), "missing {key}: {out}");
+    }
+    let o = randmid(&[
+        "tv",
+        "--target",
+        "iso-gaussian",
+        "--dim",
+        "8",
+        "--sampler",
+        "rm",
+        "--estimator",
+        "grid",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("does not apply"));
+}

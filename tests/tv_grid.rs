@@ -170,3 +170,27 @@ fn stochastic_stages_are_rejected() {
     let err = grid_nested_tv(&problem, &pc, &NestedConfig::default()).unwrap_err();
     assert!(err.to_string().contains("corrector"), "{err}");
 }
+
+#[test]
+fn bimodal_path_density_converges_in_the_grid_size() {
+    // Between the modes the RM map stretches the start law by factors of hundreds; the
+    // arc-length nodes must resolve it. Same α-path, G = 4001 vs 16001, |y| ≤ 4.
+    let law = Law1d::bimodal(2.0, 0.5).unwrap();
+    let rm = Ode::rm(TimeGrid::geometric_tail(5.0, 0.01, (5.0 - 0.01) / 32.0).unwrap());
+    let map = |g: usize| {
+        let p = GridProblem {
+            points: g,
+            ..GridProblem::new(law, 1, Start::Exact)
+        };
+        path_map(&p, &rm, &mut stream_rng(1, 0)).unwrap()
+    };
+    let (coarse, fine) = (map(4001), map(16001));
+    let worst = (-400..=400)
+        .map(|k| {
+            let y = 0.01 * k as f64;
+            (coarse.log_density(y) - fine.log_density(y)).abs()
+        })
+        .fold(0.0, f64::max);
+    println!("max |ln p(G=4001) − ln p(G=16001)| on |y| ≤ 4: {worst:.2e}");
+    assert!(worst < 1e-4, "{worst}");
+}

@@ -13,7 +13,7 @@ pub struct Args {
 }
 
 /// Options that take no value.
-const FLAGS: &[&str] = &["exact-start", "quick"];
+const FLAGS: &[&str] = &["exact-start", "quick", "json"];
 
 impl Args {
     /// Parses `--key value` pairs and the known value-less flags.

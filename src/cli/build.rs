@@ -71,26 +71,57 @@ pub const SAMPLERS: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// A target built from the command line, kept concrete so that instruments can use what each
+/// kind offers (e.g. the semi-analytic TV for Gaussians).
+#[derive(Clone)]
+pub enum BuiltTarget {
+    /// `iso-gaussian`.
+    Gaussian(Gaussian),
+    /// `gmm`.
+    Mixture(GaussianMixture),
+    /// `bimodal`, `logcosh`.
+    Product(Product),
+}
+
+impl BuiltTarget {
+    /// As a trait object.
+    pub fn as_dyn(&self) -> &dyn Target {
+        match self {
+            BuiltTarget::Gaussian(t) => t,
+            BuiltTarget::Mixture(t) => t,
+            BuiltTarget::Product(t) => t,
+        }
+    }
+
+    /// Boxed as a trait object.
+    pub fn boxed(self) -> Box<dyn Target> {
+        match self {
+            BuiltTarget::Gaussian(t) => Box::new(t),
+            BuiltTarget::Mixture(t) => Box::new(t),
+            BuiltTarget::Product(t) => Box::new(t),
+        }
+    }
+}
+
 /// Builds the target named by `--target` in dimension `--dim`.
 ///
 /// # Errors
 /// Unknown name, bad parameters (typed errors from the constructors).
-pub fn target(args: &mut Args) -> Result<(Box<dyn Target>, Json)> {
+pub fn target(args: &mut Args) -> Result<(BuiltTarget, Json)> {
     let name = args.required("target")?;
     let dim = args.usize_or("dim", 2)?;
-    let (t, params): (Box<dyn Target>, Vec<(&str, Json)>) = match name.as_str() {
+    let (t, params): (BuiltTarget, Vec<(&str, Json)>) = match name.as_str() {
         "iso-gaussian" => {
             let (m, v) = (args.f64_or("mean", 0.0)?, args.f64_or("var", 1.0)?);
-            (
-                Box::new(Gaussian::isotropic(dim, m, v)?),
-                vec![("mean", Json::Num(m)), ("var", Json::Num(v))],
-            )
+            let params = vec![("mean", Json::Num(m)), ("var", Json::Num(v))];
+            (BuiltTarget::Gaussian(Gaussian::isotropic(dim, m, v)?), params)
         }
         "bimodal" => {
             let (sep, sd) = (args.f64_or("sep", 2.0)?, args.f64_or("sd", 0.5)?);
+            let params = vec![("sep", Json::Num(sep)), ("sd", Json::Num(sd))];
             (
-                Box::new(Product::iid(Law1d::bimodal(sep, sd)?, dim)?),
-                vec![("sep", Json::Num(sep)), ("sd", Json::Num(sd))],
+                BuiltTarget::Product(Product::iid(Law1d::bimodal(sep, sd)?, dim)?),
+                params,
             )
         }
         "gmm" => {
@@ -103,9 +134,12 @@ pub fn target(args: &mut Args) -> Result<(Box<dyn Target>, Json)> {
                 ("sep", Json::Num(sep)),
                 ("comp_var", Json::Num(var)),
             ];
-            (Box::new(GaussianMixture::random(dim, k, sep, var, seed)?), params)
+            (
+                BuiltTarget::Mixture(GaussianMixture::random(dim, k, sep, var, seed)?),
+                params,
+            )
         }
-        "logcosh" => (Box::new(Product::iid(Law1d::log_cosh(), dim)?), vec![]),
+        "logcosh" => (BuiltTarget::Product(Product::iid(Law1d::log_cosh(), dim)?), vec![]),
         other => return Err(bad(format!("unknown target `{other}` (see `randmid targets`)"))),
     };
     let mut cfg = vec![("name", Json::Str(name)), ("dim", Json::Int(dim as i64))];

@@ -5,6 +5,7 @@
 pub mod args;
 pub mod build;
 pub mod json;
+pub mod tv;
 
 use std::io::Write;
 use std::time::Instant;
@@ -24,6 +25,9 @@ USAGE:
                  --n N --seed S [--t-max T] [--t-min DELTA] [--exact-start] [--threads K]
                  [--score-error bias|linear|fourier --eps-sc E --error-seed S [--features K --bandwidth B]]
                  --out FILE.csv       one sample per row; configuration, NFE, wall time in FILE.csv.json
+  randmid tv --target NAME … --dim D --sampler NAME … [--exact-start] [--t-max T --t-min DELTA]
+             [--estimator semi-analytic|grid|histogram|auto] [--n N --inner M --blocks B --bins B]
+             [--seed S] [--json]        TV(sampler output, exact q_δ) with a 95% CI
   randmid targets                    list targets and their options
   randmid samplers                   list samplers and their options
   randmid help                       this text
@@ -71,6 +75,7 @@ fn dispatch(argv: &[String]) -> Result<()> {
             Ok(())
         }
         "sample" => sample(args),
+        "tv" => tv::run(args),
         "targets" => list(args, build::TARGETS),
         "samplers" => list(args, build::SAMPLERS),
         "help" | "--help" | "-h" => {
@@ -96,8 +101,8 @@ fn list(args: Args, rows: &[(&str, &str, &str)]) -> Result<()> {
 
 fn sample(mut args: Args) -> Result<()> {
     let (target, tcfg) = build::target(&mut args)?;
-    let (sampler, scfg) = build::sampler(&mut args, target.as_ref())?;
-    let (choice, ecfg) = build::score_error(&mut args, target)?;
+    let (sampler, scfg) = build::sampler(&mut args, target.as_dyn())?;
+    let (choice, ecfg) = build::score_error(&mut args, target.boxed())?;
     let (target, score) = choice.parts();
     let n = args.usize_or("n", 1000)?;
     let seed = args.u64_or("seed", 0)?;

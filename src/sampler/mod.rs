@@ -80,6 +80,24 @@ pub trait Staged {
     fn stages(&self) -> Vec<Stage<'_>>;
 }
 
+/// Score evaluations of one trajectory through `stages` (rm 2 per step, ei and sde 1, a corrector
+/// [`Corrector::nfe`]).
+pub fn stages_nfe(stages: &[Stage<'_>]) -> u64 {
+    stages
+        .iter()
+        .map(|s| match *s {
+            Stage::Ode { kind, .. } => kind.nfe_per_step(),
+            Stage::Sde { .. } => 1,
+            Stage::Correct { corrector, .. } => corrector.nfe(),
+        })
+        .sum()
+}
+
+/// Predictor (ODE or SDE) steps among `stages`.
+pub fn stages_steps(stages: &[Stage<'_>]) -> usize {
+    stages.iter().filter(|s| !matches!(s, Stage::Correct { .. })).count()
+}
+
 /// A sampler that also exposes its stages (every built-in one); instruments that need the stage
 /// list take `&dyn StagedSampler`.
 pub trait StagedSampler: Sampler + Staged {}
