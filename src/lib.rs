@@ -41,6 +41,7 @@ pub mod quad;
 pub mod rng;
 pub mod sampler;
 pub mod scaling;
+pub mod special;
 pub mod target;
 pub mod tv;
 

@@ -5,7 +5,7 @@
 //! TV estimators, N*(d, ε) and exponent fits are the next layer (issue 3); this module only
 //! holds what the foundation's `randmid check` and tests need.
 
-use statrs::function::erf::erfc;
+use crate::special::normal_mass;
 
 use crate::error::{Error, Result, check_finite, check_positive};
 
@@ -42,19 +42,6 @@ pub struct Mixture1d {
     w: Vec<f64>,
     m: Vec<f64>,
     s: Vec<f64>,
-}
-
-const SQRT_2: f64 = std::f64::consts::SQRT_2;
-
-/// `Φ(b) − Φ(a)` for `a ≤ b`, accurate in both tails (erfc on the side away from the mode).
-fn normal_mass(a: f64, b: f64) -> f64 {
-    if a >= 0.0 {
-        0.5 * (erfc(a / SQRT_2) - erfc(b / SQRT_2))
-    } else if b <= 0.0 {
-        0.5 * (erfc(-b / SQRT_2) - erfc(-a / SQRT_2))
-    } else {
-        1.0 - 0.5 * (erfc(-a / SQRT_2) + erfc(b / SQRT_2))
-    }
 }
 
 /// Standard normal density, 0 at ±∞.

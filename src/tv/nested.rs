@@ -73,6 +73,10 @@ pub struct NestedTv {
     pub plain: TvEstimate,
     /// Plain estimate with inner size M/2 (first half of each pool).
     pub half: f64,
+    /// Richardson value of each block, in block order: independent replicates (for bootstrap
+    /// intervals; with the same seed, block `b` uses the same streams at every configuration, so
+    /// per-block curves are common-random-number replicates).
+    pub blocks: Vec<f64>,
 }
 
 /// Runs the blocked nested estimator. `make_path` draws one α-path's conditional law from the
@@ -119,6 +123,7 @@ pub(crate) fn nested<L, X>(
         richardson: TvEstimate::normal(mean(&rich), se(&rich), name(", Richardson")),
         plain: TvEstimate::normal(mean(&full), se(&full), name("")),
         half,
+        blocks: rich,
     })
 }
 

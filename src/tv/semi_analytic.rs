@@ -400,7 +400,7 @@ pub fn chi2_ustat(problem: &Problem<'_>, sampler: &dyn Staged, pool: usize, seed
     let pairs = (pool * (pool - 1) / 2) as f64;
     let chi2 = rows.iter().sum::<f64>() / pairs - 1.0;
     let tv_lan = if chi2 > 0.0 {
-        2.0 * std_normal_cdf(chi2.ln_1p().sqrt() / 2.0) - 1.0
+        2.0 * crate::special::std_normal_cdf(chi2.ln_1p().sqrt() / 2.0) - 1.0
     } else {
         0.0
     };
@@ -426,8 +426,4 @@ fn pair_log_integral(p: &DiagLaw, q: &DiagLaw, pi: &DiagLaw, r: f64) -> f64 {
         acc += r * (0.5 * (v / (s1 * s2 * a)).ln() + b * b / (2.0 * a) - 0.5 * c);
     }
     acc
-}
-
-fn std_normal_cdf(z: f64) -> f64 {
-    0.5 * statrs::function::erf::erfc(-z / std::f64::consts::SQRT_2)
 }
