@@ -42,6 +42,7 @@ pub mod rng;
 pub mod sampler;
 pub mod scaling;
 pub mod special;
+pub mod sweep;
 pub mod target;
 pub mod tv;
 

@@ -5,6 +5,7 @@
 pub mod args;
 pub mod build;
 pub mod json;
+pub mod scale;
 pub mod tv;
 
 use std::io::Write;
@@ -20,7 +21,8 @@ const USAGE: &str = "\
 randmid — randomized-midpoint diffusion samplers on exact-score targets
 
 USAGE:
-  randmid check                      sample exact targets with EI and RM, print errors vs the exact law
+  randmid check                      sample exact targets with every sampler, print errors vs the exact law,
+                                     then the quick C1 sweep (measured d-exponents vs the theory)
   randmid sample --target NAME [target options] --dim D --sampler NAME [sampler options]
                  --n N --seed S [--t-max T] [--t-min DELTA] [--exact-start] [--threads K]
                  [--score-error bias|linear|fourier --eps-sc E --error-seed S [--features K --bandwidth B]]
@@ -28,6 +30,9 @@ USAGE:
   randmid tv --target NAME … --dim D --sampler NAME … [--exact-start] [--t-max T --t-min DELTA]
              [--estimator semi-analytic|grid|histogram|auto] [--n N --inner M --blocks B --bins B]
              [--seed S] [--json]        TV(sampler output, exact q_δ) with a 95% CI
+  randmid scale --claim c1 [--quick] --out DIR
+                                     C1 sweep: TV vs NFE over d, N*(d, ε), fitted exponents
+                                     (DIR/c1.json, DIR/c1_points.csv)
   randmid targets                    list targets and their options
   randmid samplers                   list samplers and their options
   randmid help                       this text
@@ -72,10 +77,11 @@ fn dispatch(argv: &[String]) -> Result<()> {
                 "{}",
                 crate::check::run(&crate::check::CheckConfig::default_or_quick(quick))?
             );
-            Ok(())
+            check_c1(quick)
         }
         "sample" => sample(args),
         "tv" => tv::run(args),
+        "scale" => scale::run(args),
         "targets" => list(args, build::TARGETS),
         "samplers" => list(args, build::SAMPLERS),
         "help" | "--help" | "-h" => {
@@ -86,6 +92,28 @@ fn dispatch(argv: &[String]) -> Result<()> {
             "unknown command `{other}` (check, sample, targets, samplers, help)"
         ))),
     }
+}
+
+/// The C1 part of `randmid check`: the quick sweep (or, with `--quick`, a smoke-sized one).
+fn check_c1(quick: bool) -> Result<()> {
+    let cfg = if quick {
+        crate::sweep::C1Config {
+            dims: vec![8, 64, 512],
+            eps: vec![0.1],
+            ..crate::sweep::C1Config::quick()
+        }
+    } else {
+        crate::sweep::C1Config::quick()
+    };
+    println!(
+        "C1 — quick sweep: iso-gaussian N(0, {} I), exact q_T at T = {}, δ = {}, exact score, semi-analytic TV, d = {:?}",
+        cfg.var, cfg.t_max, cfg.t_min, cfg.dims
+    );
+    println!("correctors: ULMC, γ = 2, T_c = 0.5, h_c = predictor step, after every unit of time and at δ");
+    let result = crate::sweep::run_c1(&cfg, &mut |_| {})?;
+    print!("{}", scale::c1_table(&result));
+    println!("(full sweep and data: `randmid scale --claim c1 --out DIR`; discussion in paper-notes/claims.md)");
+    Ok(())
 }
 
 fn list(args: Args, rows: &[(&str, &str, &str)]) -> Result<()> {
