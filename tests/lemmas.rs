@@ -1,0 +1,95 @@
+//! Property tests of the lemmas the instrument relies on (tv-methodology §4), on Gaussians where
+//! both sides are exact. (DPI and the initialization bound are in tests/tv_oracle.rs.)
+
+use randmid::metrics::loglog_slope;
+use randmid::rng::stream_rng;
+use randmid::sampler::{Corrector, CorrectorKind, Stage, Staged};
+use randmid::target::Gaussian;
+use randmid::tv::oracle::kl_gaussians_diag;
+use randmid::tv::semi_analytic::{DiagLaw, Layout, Problem, propagate};
+
+/// A corrector alone, as a staged sampler.
+struct CorrectorOnly(Corrector);
+
+impl Staged for CorrectorOnly {
+    fn stages(&self) -> Vec<Stage<'_>> {
+        vec![Stage::Correct {
+            t: 1.0,
+            corrector: &self.0,
+        }]
+    }
+}
+
+/// Position-marginal law after underdamped Langevin for time `T` on the target N(0, 1), started
+/// from N(a, τ²) with a fresh velocity N(0, 1); ULMC with step T/1024 (first order, so the
+/// discretization moves KL by O(1e-3) relative).
+fn after_uld(a: f64, tau: f64, t: f64, gamma: f64) -> DiagLaw {
+    let g = Gaussian::isotropic(1, 0.0, 1.0).unwrap();
+    let p = Problem {
+        score: &g,
+        start: DiagLaw {
+            mean: vec![a],
+            var: vec![tau * tau],
+        },
+        reference: DiagLaw {
+            mean: vec![0.0],
+            var: vec![1.0],
+        },
+        layout: Layout::Diagonal,
+    };
+    let c = CorrectorOnly(Corrector::new(CorrectorKind::Ulmc, gamma, t / 1024.0, t).unwrap());
+    propagate(&p, &c.stages(), &mut stream_rng(0, 0))
+}
+
+#[test]
+fn short_underdamped_run_turns_w2_closeness_into_kl_closeness_like_w2_squared_over_2t_squared() {
+    // tv-methodology §4.4: two near-Diracs at distance |a − b| = W2; after time T with a fresh
+    // velocity, KL_x ≈ W2²/(2T²) as T → 0 (ratio 1.003 at T = 0.01 for γ = 1, [ours] there).
+    let (a, b, tau, gamma) = (0.0, 1e-3, 1e-6, 1.0);
+    let ts = [0.005, 0.01, 0.02, 0.04];
+    let kl: Vec<f64> = ts
+        .iter()
+        .map(|&t| {
+            let (p, q) = (after_uld(a, tau, t, gamma), after_uld(b, tau, t, gamma));
+            kl_gaussians_diag(&p.mean, &p.var, &q.mean, &q.var).unwrap()
+        })
+        .collect();
+    let w2 = (a - b).abs();
+    for (&t, &k) in ts.iter().zip(&kl) {
+        let ratio = k * 2.0 * t * t / (w2 * w2);
+        println!("T = {t}: KL_x = {k:.4e}, KL_x·2T²/W2² = {ratio:.4}");
+        assert!((ratio - 1.0).abs() < 0.05, "T = {t}: ratio {ratio}");
+    }
+    let slope = loglog_slope(&ts, &kl);
+    println!("slope of ln KL_x in ln T: {slope:.4}");
+    assert!((slope + 2.0).abs() < 0.05, "{slope}");
+}
+
+#[test]
+fn kl_after_the_corrector_never_exceeds_the_start_kl() {
+    // data processing for KL under the (same) corrector kernel, for Gaussian pairs with spread
+    let starts = [(0.0, 0.5, 0.3, 0.7), (1.0, 1.2, -0.4, 0.9), (0.2, 2.0, 0.25, 1.5)];
+    for &(a, sa, b, sb) in &starts {
+        let g = Gaussian::isotropic(1, 0.0, 1.0).unwrap();
+        let run = |m: f64, s: f64| {
+            let p = Problem {
+                score: &g,
+                start: DiagLaw {
+                    mean: vec![m],
+                    var: vec![s * s],
+                },
+                reference: DiagLaw {
+                    mean: vec![0.0],
+                    var: vec![1.0],
+                },
+                layout: Layout::Diagonal,
+            };
+            let c = CorrectorOnly(Corrector::new(CorrectorKind::Ulmc, 2.0, 0.05, 0.5).unwrap());
+            propagate(&p, &c.stages(), &mut stream_rng(0, 0))
+        };
+        let (p, q) = (run(a, sa), run(b, sb));
+        let before = kl_gaussians_diag(&[a], &[sa * sa], &[b], &[sb * sb]).unwrap();
+        let after = kl_gaussians_diag(&p.mean, &p.var, &q.mean, &q.var).unwrap();
+        assert!(after <= before + 1e-12, "{after} > {before}");
+    }
+}
