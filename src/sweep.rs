@@ -192,13 +192,7 @@ fn theory(name: &str) -> f64 {
 /// replicate curves.
 fn curve(cfg: &C1Config, name: &str, d: usize, progress: &mut dyn FnMut(&str)) -> Result<(Vec<Point>, Vec<Vec<f64>>)> {
     let g = Gaussian::isotropic(1, 0.0, cfg.var)?;
-    let law = |t: f64| {
-        let a = crate::process::alpha(t);
-        DiagLaw {
-            mean: vec![0.0],
-            var: vec![a * a * cfg.var + crate::process::sigma2(t)],
-        }
-    };
+    let law = |t: f64| DiagLaw::diffused(&[0.0], &[cfg.var], t);
     let problem = Problem {
         score: &g,
         start: law(cfg.t_max),

@@ -10,11 +10,6 @@ use randmid::tv::grid::{GridProblem, grid_nested_tv, path_map};
 use randmid::tv::nested::NestedConfig;
 use randmid::tv::semi_analytic::{DiagLaw, Layout, Problem, nested_tv, propagate};
 
-fn q_t(m: f64, v: f64, t: f64) -> (f64, f64) {
-    let a = (-t).exp();
-    (a * m, a * a * v + 1.0 - a * a)
-}
-
 #[test]
 fn grid_density_matches_the_exact_gaussian_path_law() {
     // Gaussian coordinates: F_α is affine and the path law is exactly N(m_α, s_α) (from the
@@ -26,14 +21,8 @@ fn grid_density_matches_the_exact_gaussian_path_law() {
     let g = Gaussian::isotropic(1, m, v).unwrap();
     let lin = Problem {
         score: &g,
-        start: DiagLaw {
-            mean: vec![q_t(m, v, 2.0).0],
-            var: vec![q_t(m, v, 2.0).1],
-        },
-        reference: DiagLaw {
-            mean: vec![q_t(m, v, 0.05).0],
-            var: vec![q_t(m, v, 0.05).1],
-        },
+        start: DiagLaw::diffused(&[m], &[v], 2.0),
+        reference: DiagLaw::diffused(&[m], &[v], 0.05),
         layout: Layout::Diagonal,
     };
     let law = propagate(&lin, &rm.stages(), &mut stream_rng(4, 0));
@@ -67,14 +56,8 @@ fn grid_and_semi_analytic_estimators_agree_on_gaussian_coordinates() {
     let g = Gaussian::isotropic(1, m, v).unwrap();
     let lin = Problem {
         score: &g,
-        start: DiagLaw {
-            mean: vec![q_t(m, v, 2.0).0],
-            var: vec![q_t(m, v, 2.0).1],
-        },
-        reference: DiagLaw {
-            mean: vec![q_t(m, v, 0.05).0],
-            var: vec![q_t(m, v, 0.05).1],
-        },
+        start: DiagLaw::diffused(&[m], &[v], 2.0),
+        reference: DiagLaw::diffused(&[m], &[v], 0.05),
         layout: Layout::Repeated(d),
     };
     let semi = nested_tv(&lin, &rm, &NestedConfig { seed: 7, ..cfg }).unwrap();

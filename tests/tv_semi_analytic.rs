@@ -11,18 +11,6 @@ use randmid::tv::nested::NestedConfig;
 use randmid::tv::semi_analytic::{DiagLaw, Layout, Problem, chi2_ustat, nested_tv, propagate};
 
 /// Exact q_t of data N(m, v) per coordinate.
-fn q_t(m: f64, v: f64, t: f64) -> (f64, f64) {
-    let a = (-t).exp();
-    (a * m, a * a * v + 1.0 - a * a)
-}
-
-fn law(k: usize, (m, v): (f64, f64)) -> DiagLaw {
-    DiagLaw {
-        mean: vec![m; k],
-        var: vec![v; k],
-    }
-}
-
 #[test]
 fn repeated_layout_propagates_exactly_like_the_diagonal_one() {
     // one slot standing for d coordinates vs d identical slots: same α-path, same per-coordinate law
@@ -37,14 +25,14 @@ fn repeated_layout_propagates_exactly_like_the_diagonal_one() {
     let gd = Gaussian::isotropic(d, m, v).unwrap();
     let p1 = Problem {
         score: &g1,
-        start: law(1, q_t(m, v, 2.0)),
-        reference: law(1, q_t(m, v, 0.05)),
+        start: DiagLaw::diffused(&[m], &[v], 2.0),
+        reference: DiagLaw::diffused(&[m], &[v], 0.05),
         layout: Layout::Repeated(d),
     };
     let pd = Problem {
         score: &gd,
-        start: law(d, q_t(m, v, 2.0)),
-        reference: law(d, q_t(m, v, 0.05)),
+        start: DiagLaw::diffused(&vec![m; d], &vec![v; d], 2.0),
+        reference: DiagLaw::diffused(&vec![m; d], &vec![v; d], 0.05),
         layout: Layout::Diagonal,
     };
     let stages = pc.stages();
@@ -64,8 +52,8 @@ fn mixture_moments_match_the_sampler_monte_carlo() {
     let grid = TimeGrid::uniform(3.0, 0.05, 6).unwrap();
     let p = Problem {
         score: &g,
-        start: law(1, q_t(m, v, 3.0)),
-        reference: law(1, q_t(m, v, 0.05)),
+        start: DiagLaw::diffused(&[m], &[v], 3.0),
+        reference: DiagLaw::diffused(&[m], &[v], 0.05),
         layout: Layout::Diagonal,
     };
     for (pred, corr) in [(OdeKind::Rm, CorrectorKind::Ulmc), (OdeKind::Ei, CorrectorKind::RmUlmc)] {
@@ -158,8 +146,8 @@ fn nested_estimator_matches_the_exact_two_step_mixture_tv() {
     let grid = TimeGrid::uniform(1.5, 0.1, 2).unwrap();
     let p = Problem {
         score: &g,
-        start: law(1, q_t(m, v, 1.5)),
-        reference: law(1, q_t(m, v, 0.1)),
+        start: DiagLaw::diffused(&[m], &[v], 1.5),
+        reference: DiagLaw::diffused(&[m], &[v], 0.1),
         layout: Layout::Diagonal,
     };
     let exact = exact_two_step_rm_tv(&g, &p, &grid);
@@ -199,8 +187,8 @@ fn deterministic_sampler_gives_the_tv_of_one_gaussian() {
     let grid = TimeGrid::uniform(2.0, 0.05, 6).unwrap();
     let p = Problem {
         score: &g,
-        start: law(d, q_t(m, v, 2.0)),
-        reference: law(d, q_t(m, v, 0.05)),
+        start: DiagLaw::diffused(&vec![m; d], &vec![v; d], 2.0),
+        reference: DiagLaw::diffused(&vec![m; d], &vec![v; d], 0.05),
         layout: Layout::Diagonal,
     };
     let ei = Ode::ei(grid);
@@ -248,8 +236,8 @@ fn chi2_bound_dominates_and_lan_tracks_the_nested_estimate() {
     let grid = TimeGrid::uniform(2.0, 0.05, 16).unwrap();
     let p = Problem {
         score: &g,
-        start: law(1, q_t(m, v, 2.0)),
-        reference: law(1, q_t(m, v, 0.05)),
+        start: DiagLaw::diffused(&[m], &[v], 2.0),
+        reference: DiagLaw::diffused(&[m], &[v], 0.05),
         layout: Layout::Repeated(d),
     };
     let rm = Ode::rm(grid);
@@ -279,8 +267,8 @@ fn non_affine_scores_are_rejected() {
     let bimodal = Product::iid(Law1d::bimodal(2.0, 0.5).unwrap(), 2).unwrap();
     let p = Problem {
         score: &bimodal,
-        start: law(2, (0.0, 1.0)),
-        reference: law(2, (0.0, 1.0)),
+        start: DiagLaw::standard(2),
+        reference: DiagLaw::standard(2),
         layout: Layout::Diagonal,
     };
     let grid = TimeGrid::uniform(1.0, 0.1, 2).unwrap();
@@ -294,8 +282,8 @@ fn estimates_are_bitwise_identical_for_one_and_two_threads() {
     let g = Gaussian::isotropic(1, m, v).unwrap();
     let p = Problem {
         score: &g,
-        start: law(1, q_t(m, v, 2.0)),
-        reference: law(1, q_t(m, v, 0.05)),
+        start: DiagLaw::diffused(&[m], &[v], 2.0),
+        reference: DiagLaw::diffused(&[m], &[v], 0.05),
         layout: Layout::Repeated(128),
     };
     let rm = Ode::rm(TimeGrid::uniform(2.0, 0.05, 8).unwrap());

@@ -155,22 +155,12 @@ fn estimate(s: &Setup<'_>, which: Which) -> Result<(TvEstimate, Json)> {
 
 /// Start and end laws of a diagonal Gaussian on `k` slots.
 fn gaussian_laws(g: &Gaussian, start: Start, t_start: f64, t_end: f64, k: usize) -> (DiagLaw, DiagLaw) {
-    let (mean, var) = (g.data_mean().unwrap_or_default(), g.data_var().unwrap_or_default());
-    let at = |t: f64| {
-        let (a, s2) = (crate::process::alpha(t), crate::process::sigma2(t));
-        DiagLaw {
-            mean: mean.iter().take(k).map(|m| a * m).collect(),
-            var: var.iter().take(k).map(|v| a * a * v + s2).collect(),
-        }
-    };
+    let (mean, var) = (&g.mean()[..k], &g.data_var().unwrap_or_default()[..k]);
     let start_law = match start {
-        Start::Exact => at(t_start),
-        Start::Gaussian => DiagLaw {
-            mean: vec![0.0; k],
-            var: vec![1.0; k],
-        },
+        Start::Exact => DiagLaw::diffused(mean, var, t_start),
+        Start::Gaussian => DiagLaw::standard(k),
     };
-    (start_law, at(t_end))
+    (start_law, DiagLaw::diffused(mean, var, t_end))
 }
 
 fn semi_analytic(g: &Gaussian, choice: &ScoreChoice, s: &Setup<'_>, t0: f64, t1: f64) -> Result<NestedTv> {

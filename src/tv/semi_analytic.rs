@@ -54,6 +54,28 @@ pub struct DiagLaw {
     pub var: Vec<f64>,
 }
 
+impl DiagLaw {
+    /// The per-slot law of `q_t` for data `N(μ, diag v)`:
+    /// ```text
+    /// q_t = N(e^{−t} μ, e^{−2t} v + 1 − e^{−2t})
+    /// ```
+    pub fn diffused(mean: &[f64], var: &[f64], t: f64) -> DiagLaw {
+        let (a, s2) = (crate::process::alpha(t), crate::process::sigma2(t));
+        DiagLaw {
+            mean: mean.iter().map(|m| a * m).collect(),
+            var: var.iter().map(|v| a * a * v + s2).collect(),
+        }
+    }
+
+    /// `N(0, I)` on `k` slots (the algorithms' start law).
+    pub fn standard(k: usize) -> DiagLaw {
+        DiagLaw {
+            mean: vec![0.0; k],
+            var: vec![1.0; k],
+        }
+    }
+}
+
 /// The linear-Gaussian problem: a per-slot score that is affine and separable, the start law at
 /// `T`, and the exact reference law `π = q_δ` at the end.
 pub struct Problem<'a> {
