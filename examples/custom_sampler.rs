@@ -1,18 +1,22 @@
-//! Bring your own sampler: implement `randmid::sampler::Sampler` and run it through the same
-//! driver, seeds and metrics as the built-in ones.
+//! Bring your own sampler: implement `randmid::sampler::Sampler`, run it through the same driver,
+//! and measure its dimension exponent with the same instrument as the built-in ones.
 //!
-//! Here a user writes Heun's method for the probability-flow ODE in exponential form
-//! (a deterministic second-order scheme, 2 NFE per step) and compares it with EI and RM at equal
-//! NFE on the same exact target.
+//! A user writes Heun's method for the probability-flow ODE in exponential form (deterministic,
+//! second order, 2 NFE per step) and asks how its cost N*(d, ε) grows with d on the bimodal
+//! product target, next to EI and RM. TV is the grid push-forward estimator, which accepts any
+//! sampler that maps every coordinate by the same deterministic map given its random stream.
 //!
-//! Run: `cargo run --release --example custom_sampler`
+//! Run: `cargo run --release --example custom_sampler` (a few minutes on 2 cores).
 
-use randmid::driver::{Start, sample};
+use randmid::driver::Start;
 use randmid::grid::TimeGrid;
-use randmid::metrics::Mixture1d;
 use randmid::rng::SampleRng;
+use randmid::sampler::predictor::ei_map;
 use randmid::sampler::{Ode, Sampler};
-use randmid::target::{Gaussian, Score};
+use randmid::scaling::{fit_power_law, n_star};
+use randmid::target::{Law1d, Score};
+use randmid::tv::grid::{GridProblem, grid_nested_tv};
+use randmid::tv::nested::NestedConfig;
 
 /// Exponential Heun: EI predictor, then the trapezoidal average of the scores at both ends.
 /// ```text
@@ -34,40 +38,79 @@ impl Sampler for ExpHeun {
     }
     fn run(&self, score: &dyn Score, x: &mut [f64], _rng: &mut SampleRng) -> u64 {
         let d = x.len();
-        let (mut s0, mut s1, mut xt) = (vec![0.0; d], vec![0.0; d], vec![0.0; d]);
+        let (mut s0, mut s1, mut xt, mut avg) = (vec![0.0; d], vec![0.0; d], vec![0.0; d], vec![0.0; d]);
         for (t, h) in self.grid.iter_steps() {
             score.score(t, x, &mut s0);
-            randmid::sampler::predictor::ei_map(h, x, &s0, &mut xt);
+            ei_map(h, x, &s0, &mut xt);
             score.score(t - h, &xt, &mut s1);
-            let avg: Vec<f64> = s0.iter().zip(&s1).map(|(a, b)| 0.5 * (a + b)).collect();
+            avg.iter_mut()
+                .zip(s0.iter().zip(&s1))
+                .for_each(|(a, (u, v))| *a = 0.5 * (u + v));
             xt.copy_from_slice(x);
-            randmid::sampler::predictor::ei_map(h, &xt, &avg, x);
+            ei_map(h, &xt, &avg, x);
         }
         2 * self.grid.steps() as u64
     }
 }
 
+/// A sampler with `steps` steps on the geometric-tail grid (uniform, then halving toward δ).
+fn build(name: &str, steps: usize) -> randmid::Result<(Box<dyn Sampler>, u64)> {
+    let (t_max, t_min) = (3.0, 0.01);
+    let grid = TimeGrid::geometric_tail(t_max, t_min, (t_max - t_min) / steps as f64)?;
+    let n = grid.steps() as u64;
+    Ok(match name {
+        "ei" => (Box::new(Ode::ei(grid)), n),
+        "rm" => (Box::new(Ode::rm(grid)), 2 * n),
+        _ => (Box::new(ExpHeun { grid }), 2 * n),
+    })
+}
+
 fn main() -> randmid::Result<()> {
-    let (d, n, t_max, delta) = (16, 20_000, 5.0, 0.01);
-    let target = Gaussian::isotropic(d, 1.0, 4.0)?;
-    let law = Mixture1d::gaussian(1.0, 2.0)?.diffused(delta);
-    println!("W2 of coordinate 0 against the exact q_δ marginal (n = {n}, d = {d})");
-    for nfe in [16usize, 32, 64] {
-        let half = TimeGrid::uniform(t_max, delta, nfe / 2)?;
-        let full = TimeGrid::uniform(t_max, delta, nfe)?;
-        let samplers: Vec<Box<dyn Sampler>> = vec![
-            Box::new(Ode::ei(full)),
-            Box::new(Ode::rm(half.clone())),
-            Box::new(ExpHeun { grid: half }),
-        ];
-        for s in samplers {
-            let out = sample(&target, &target, s.as_ref(), Start::Exact, n, 3)?;
-            let x0: Vec<f64> = out.samples.iter().step_by(d).copied().collect();
+    let law = Law1d::bimodal(2.0, 0.5)?;
+    let eps = 0.1;
+    let dims = [8usize, 32, 128, 512];
+    let cfg = NestedConfig {
+        n: 2_000,
+        m: 16,
+        blocks: 8,
+        seed: 1,
+    };
+    println!("bimodal product ½N(−2, 0.5²) + ½N(2, 0.5²), exact q_T start at T = 3, δ = 0.01, ε = {eps}");
+    for name in ["ei", "rm", "exp-heun"] {
+        let mut nstar = vec![];
+        for &d in &dims {
+            let problem = GridProblem {
+                points: 1001,
+                ..GridProblem::new(law, d, Start::Exact)
+            };
+            let (mut nfe, mut tv, mut se) = (vec![], vec![], vec![]);
+            let mut steps = 3usize;
+            loop {
+                let (sampler, cost) = build(name, steps)?;
+                let r = grid_nested_tv(&problem, sampler.as_ref(), &cfg)?;
+                nfe.push(cost as f64);
+                tv.push(r.richardson.tv.max(0.0));
+                se.push(r.richardson.se.max(1e-6));
+                if r.plain.tv < eps / 4.0 || steps > 2048 {
+                    break;
+                }
+                steps = (steps as f64 * 2f64.sqrt()).ceil() as usize;
+            }
+            let ns = n_star(&nfe, &tv, &se, eps)?;
+            println!("  {name:<9} d = {d:<4} N* = {:?}", ns.value.map(|v| v.round()));
+            nstar.push(ns.value);
+        }
+        let found: Vec<(f64, f64)> = dims
+            .iter()
+            .zip(&nstar)
+            .filter_map(|(&d, v)| v.map(|v| (d as f64, v)))
+            .collect();
+        if found.len() >= 3 {
+            let (d, v): (Vec<f64>, Vec<f64>) = found.into_iter().unzip();
+            let fit = fit_power_law(&d, &v, None)?;
             println!(
-                "NFE {:>3}  {:<9} W2 {:.2e}",
-                out.nfe_per_sample,
-                s.name(),
-                law.w2_empirical(&x0)
+                "  {name:<9} exponent {:.3} (95% CI [{:.3}, {:.3}])",
+                fit.exponent, fit.ci.low, fit.ci.high
             );
         }
     }

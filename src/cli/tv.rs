@@ -9,7 +9,7 @@ use crate::error::Result;
 use crate::sampler::{Stage, StagedSampler, stages_nfe, stages_steps};
 use crate::target::{Gaussian, Score, Target};
 use crate::tv::TvEstimate;
-use crate::tv::grid::{GridProblem, grid_nested_tv};
+use crate::tv::grid::{GridProblem, grid_nested_tv_checked};
 use crate::tv::nested::{NestedConfig, NestedTv};
 use crate::tv::plugin::{BoxLaw, tv_hist};
 use crate::tv::semi_analytic::{DiagLaw, Layout, Problem, nested_tv};
@@ -146,7 +146,7 @@ fn estimate(s: &Setup<'_>, which: Which) -> Result<(TvEstimate, Json)> {
                 points: s.grid_points,
                 ..GridProblem::new(*p.law(0), p.dim(), s.start)
             };
-            let r = grid_nested_tv(&problem, s.sampler, &s.nested)?;
+            let r = grid_nested_tv_checked(&problem, s.sampler, &s.nested)?;
             Ok((r.richardson.clone(), nested_details(&r)))
         }
         _ => histogram(s, t_end),

@@ -28,9 +28,8 @@
 use super::nested::{NestedConfig, NestedTv, nested};
 use crate::driver::Start;
 use crate::error::{Error, Result};
-use crate::rng::{SampleRng, uniform01};
-use crate::sampler::predictor::{PredictorWork, ei_step, rm_step};
-use crate::sampler::{OdeKind, Stage, Staged};
+use crate::rng::{SampleRng, stream_rng};
+use crate::sampler::{Sampler, Stage, StagedSampler};
 use crate::target::{Law1d, Product, Target};
 
 /// An i.i.d. product problem for the grid estimator.
@@ -144,31 +143,17 @@ fn equidistribute(u: &[f64], y: &[f64], s_u: f64, s_y: f64, g: usize) -> Vec<f64
         .collect()
 }
 
-/// A predictor stage `(kind, t, h)`.
-type OdeStage = (OdeKind, f64, f64);
-
-/// The ODE stages of `sampler` with the start and end times.
-fn ode_stages(sampler: &dyn Staged) -> Result<(Vec<OdeStage>, f64, f64)> {
-    let mut out = vec![];
-    for stage in sampler.stages() {
-        match stage {
-            Stage::Ode { kind, t, h } => out.push((kind, t, h)),
-            _ => {
-                return Err(Error::InvalidConfig {
-                    reason: "the grid estimator needs a deterministic PF-ODE predictor (ei or rm) without SDE or corrector stages".into(),
-                });
-            }
-        }
+/// Checks that a built-in sampler is a deterministic PF-ODE predictor (EI/RM stages only).
+fn check_ode_only(sampler: &dyn StagedSampler) -> Result<()> {
+    if sampler.stages().iter().all(|st| matches!(st, Stage::Ode { .. })) {
+        Ok(())
+    } else {
+        Err(Error::InvalidConfig {
+            reason:
+                "the grid estimator needs a deterministic PF-ODE predictor (ei or rm) without SDE or corrector stages"
+                    .into(),
+        })
     }
-    let (first, last) = match (out.first(), out.last()) {
-        (Some(f), Some(l)) => (f.1, l.1 - l.2),
-        _ => {
-            return Err(Error::InvalidConfig {
-                reason: "sampler has no stages".into(),
-            });
-        }
-    };
-    Ok((out, first, last))
 }
 
 /// Mean and standard deviation of the start law of one coordinate.
@@ -196,7 +181,7 @@ fn start_log_density(p: &GridProblem, t_start: f64, u: f64) -> f64 {
 /// Everything a path computation needs, built once per estimate.
 struct Mapper<'a> {
     problem: &'a GridProblem,
-    stages: Vec<OdeStage>,
+    sampler: &'a dyn Sampler,
     t_start: f64,
     lo: f64,
     hi: f64,
@@ -205,8 +190,8 @@ struct Mapper<'a> {
 }
 
 impl<'a> Mapper<'a> {
-    fn new(problem: &'a GridProblem, sampler: &dyn Staged) -> Result<Self> {
-        let (stages, t_start, t_end) = ode_stages(sampler)?;
+    fn new(problem: &'a GridProblem, sampler: &'a dyn Sampler) -> Result<Self> {
+        let (t_start, t_end) = (sampler.t_start(), sampler.t_end());
         if problem.points < 16 {
             return Err(Error::InvalidParameter {
                 name: "points",
@@ -221,7 +206,7 @@ impl<'a> Mapper<'a> {
         let (lo, hi) = (m - problem.half_width * s_u, m + problem.half_width * s_u);
         Ok(Mapper {
             problem,
-            stages,
+            sampler,
             t_start,
             lo,
             hi,
@@ -230,39 +215,29 @@ impl<'a> Mapper<'a> {
         })
     }
 
-    /// Runs the real step functions on the points `u` with the α-path `alphas` (one per RM stage).
-    fn run(&self, u: &[f64], alphas: &[f64]) -> Result<Vec<f64>> {
+    /// Runs the sampler on the points `u` (as one trajectory of a `u.len()`-dimensional product
+    /// target) with the random stream `(path_seed, 0)`: every call with the same seed replays the
+    /// same α-path, whatever the points.
+    fn run(&self, u: &[f64], path_seed: u64) -> Result<Vec<f64>> {
         let score = Product::iid(self.problem.law, u.len())?;
         let mut xs = u.to_vec();
-        let mut ws = PredictorWork::new(u.len());
-        let mut a = alphas.iter();
-        for &(kind, t, h) in &self.stages {
-            match kind {
-                OdeKind::Ei => ei_step(&score, t, h, &mut xs, &mut ws),
-                OdeKind::Rm => rm_step(&score, t, h, *a.next().unwrap_or(&0.5), &mut xs, &mut ws),
-            }
-        }
+        self.sampler.run(&score, &mut xs, &mut stream_rng(path_seed, 0));
         Ok(xs)
     }
 
-    /// One α-path: draws its α's (one per RM stage, in order), maps a uniform pilot grid,
-    /// equidistributes the nodes in arc length twice, and tabulates `ln p_α` at the final nodes.
+    /// One α-path: draws its seed, maps a uniform pilot grid, equidistributes the nodes in arc
+    /// length twice (replaying the same α-path), and tabulates `ln p_α` at the final nodes.
     fn path(&self, rng: &mut SampleRng) -> Result<PathMap> {
-        let alphas: Vec<f64> = self
-            .stages
-            .iter()
-            .filter(|s| s.0 == OdeKind::Rm)
-            .map(|_| uniform01(rng))
-            .collect();
+        let path_seed = rand::Rng::next_u64(rng);
         let g = self.problem.points;
         let pilot = (g / 4).max(16);
         let mut u: Vec<f64> = (0..pilot)
             .map(|j| self.lo + (self.hi - self.lo) * j as f64 / (pilot - 1) as f64)
             .collect();
-        let mut y = self.run(&u, &alphas)?;
+        let mut y = self.run(&u, path_seed)?;
         for _ in 0..2 {
             u = equidistribute(&u, &y, self.s_u, self.s_y, g);
-            y = self.run(&u, &alphas)?;
+            y = self.run(&u, path_seed)?;
         }
         let dy = derivative(&u, &y);
         let increasing = dy.iter().all(|&v| v > 0.0) && y.windows(2).all(|w| w[1] > w[0]);
@@ -284,18 +259,22 @@ impl<'a> Mapper<'a> {
 ///
 /// # Errors
 /// As [`grid_nested_tv`].
-pub fn path_map(problem: &GridProblem, sampler: &dyn Staged, rng: &mut SampleRng) -> Result<PathMap> {
+pub fn path_map(problem: &GridProblem, sampler: &dyn Sampler, rng: &mut SampleRng) -> Result<PathMap> {
     Mapper::new(problem, sampler)?.path(rng)
 }
 
-/// The nested estimator of `TV(E_α p_α, ν_δ^{⊗d})` with the grid push-forward path laws.
+/// The nested estimator of `TV(E_α p_α, ν_δ^{⊗d})` with the grid push-forward path laws, for any
+/// [`Sampler`] — built-in or a user's — that acts on each coordinate by the same deterministic
+/// map given its random stream (coordinate-wise score, randomness shared by all coordinates and
+/// drawn in an order that does not depend on the point, as for EI and RM). For built-in samplers
+/// prefer [`grid_nested_tv_checked`], which refuses stochastic stages.
 ///
 /// # Errors
-/// Stochastic or corrector stages, a non-monotone map, a grid with fewer than 8 points,
-/// `dim == 0`, or an invalid nested configuration.
-pub fn grid_nested_tv(problem: &GridProblem, sampler: &dyn Staged, cfg: &NestedConfig) -> Result<NestedTv> {
+/// A non-monotone map, a grid with fewer than 16 points, `dim == 0`, or an invalid nested
+/// configuration.
+pub fn grid_nested_tv(problem: &GridProblem, sampler: &dyn Sampler, cfg: &NestedConfig) -> Result<NestedTv> {
     let mapper = Mapper::new(problem, sampler)?;
-    let (_, _, t_end) = ode_stages(sampler)?;
+    let t_end = sampler.t_end();
     let reference = Product::iid(problem.law, problem.dim)?;
     let law = problem.law;
     nested(
@@ -313,6 +292,19 @@ pub fn grid_nested_tv(problem: &GridProblem, sampler: &dyn Staged, cfg: &NestedC
         },
         |map, x| x.iter().map(|&xi| map.log_density(xi)).sum(),
     )
+}
+
+/// [`grid_nested_tv`] for a built-in sampler, after checking that it has only PF-ODE stages.
+///
+/// # Errors
+/// SDE or corrector stages, and as [`grid_nested_tv`].
+pub fn grid_nested_tv_checked(
+    problem: &GridProblem,
+    sampler: &dyn StagedSampler,
+    cfg: &NestedConfig,
+) -> Result<NestedTv> {
+    check_ode_only(sampler)?;
+    grid_nested_tv(problem, sampler, cfg)
 }
 
 #[cfg(test)]
