@@ -74,7 +74,12 @@ fn main() -> randmid::Result<()> {
         // deterministic samplers have one path law: a pool of 2 per block is exact (Richardson
         // is then a no-op); RM needs a real inner average over its α-paths
         let m = if name == "rm" { 16 } else { 2 };
-        let cfg = NestedConfig { n: 2_000, m, blocks: 4, seed: 1 };
+        let cfg = NestedConfig {
+            n: 2_000,
+            m,
+            blocks: 4,
+            seed: 1,
+        };
         let mut nstar = vec![];
         for &d in &dims {
             let problem = GridProblem {

@@ -1,12 +1,13 @@
 //! Property tests of the lemmas the instrument relies on (tv-methodology §4), on Gaussians where
 //! both sides are exact. (DPI and the initialization bound are in tests/tv_oracle.rs.)
 
+use nalgebra::DMatrix;
 use randmid::metrics::loglog_slope;
 use randmid::rng::stream_rng;
 use randmid::sampler::{Corrector, CorrectorKind, Stage, Staged};
 use randmid::target::Gaussian;
-use randmid::tv::oracle::kl_gaussians_diag;
-use randmid::tv::semi_analytic::{DiagLaw, Layout, Problem, propagate};
+use randmid::tv::oracle::{kl_gaussians, kl_gaussians_diag};
+use randmid::tv::semi_analytic::{DiagLaw, JointLaw, Layout, Problem, propagate, propagate_joint};
 
 /// A corrector alone, as a staged sampler.
 struct CorrectorOnly(Corrector);
@@ -20,10 +21,10 @@ impl Staged for CorrectorOnly {
     }
 }
 
-/// Position-marginal law after underdamped Langevin for time `T` on the target N(0, 1), started
-/// from N(a, τ²) with a fresh velocity N(0, 1); ULMC with step T/1024 (first order, so the
+/// Joint (x, v) law after underdamped Langevin for time `T` on the target N(0, 1), started from
+/// N(a, τ²) with a fresh velocity N(0, 1); ULMC with step T/1024 (first order, so the
 /// discretization moves KL by O(1e-3) relative).
-fn after_uld(a: f64, tau: f64, t: f64, gamma: f64) -> DiagLaw {
+fn after_uld_joint(a: f64, tau: f64, t: f64, gamma: f64) -> JointLaw {
     let g = Gaussian::isotropic(1, 0.0, 1.0).unwrap();
     let p = Problem {
         score: &g,
@@ -38,7 +39,47 @@ fn after_uld(a: f64, tau: f64, t: f64, gamma: f64) -> DiagLaw {
         layout: Layout::Diagonal,
     };
     let c = CorrectorOnly(Corrector::new(CorrectorKind::Ulmc, gamma, t / 1024.0, t).unwrap());
-    propagate(&p, &c.stages(), &mut stream_rng(0, 0))
+    propagate_joint(&p, &c.stages(), &mut stream_rng(0, 0))
+}
+
+/// The position marginal of [`after_uld_joint`].
+fn after_uld(a: f64, tau: f64, t: f64, gamma: f64) -> DiagLaw {
+    let j = after_uld_joint(a, tau, t, gamma);
+    DiagLaw {
+        mean: j.mean_x,
+        var: j.var_x,
+    }
+}
+
+#[test]
+fn joint_kl_after_a_short_run_is_three_w2_squared_over_four_gamma_t_cubed() {
+    // tv-methodology §4.4: KL_{(x,v)} ≈ 3 W2²/(4γT³) as T → 0 ([ours] ratio 1.008 at T = 0.01, γ = 1),
+    // the T^{−3} form used by CCL+23a and GCC24.
+    let (a, b, tau, gamma) = (0.0, 1e-3, 1e-6, 1.0);
+    let ts = [0.005, 0.01, 0.02, 0.04];
+    let cov = |j: &JointLaw| DMatrix::from_row_slice(2, 2, &[j.var_x[0], j.cov_xv[0], j.cov_xv[0], j.var_v[0]]);
+    let kl: Vec<f64> = ts
+        .iter()
+        .map(|&t| {
+            let (p, q) = (after_uld_joint(a, tau, t, gamma), after_uld_joint(b, tau, t, gamma));
+            kl_gaussians(
+                &[p.mean_x[0], p.mean_v[0]],
+                &cov(&p),
+                &[q.mean_x[0], q.mean_v[0]],
+                &cov(&q),
+            )
+            .unwrap()
+        })
+        .collect();
+    let w2 = (a - b).abs();
+    for (&t, &k) in ts.iter().zip(&kl) {
+        let ratio = k * 4.0 * gamma * t.powi(3) / (3.0 * w2 * w2);
+        println!("T = {t}: KL_(x,v) = {k:.4e}, KL·4γT³/(3W2²) = {ratio:.4}");
+        assert!((ratio - 1.0).abs() < 0.05, "T = {t}: ratio {ratio}");
+    }
+    let slope = loglog_slope(&ts, &kl);
+    println!("slope of ln KL_(x,v) in ln T: {slope:.4}");
+    assert!((slope + 3.0).abs() < 0.05, "{slope}");
 }
 
 #[test]

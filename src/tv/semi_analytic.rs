@@ -242,6 +242,32 @@ fn corrector_step(problem: &Problem<'_>, c: &Corrector, t: f64, alpha: f64, st: 
 /// predictor stage and per RM-ULMC corrector step, in stage order). Returns the conditional law
 /// `N(m_α, S_α)` on the slots. Corrector stages start from a fresh `v ~ N(0, I)`.
 pub fn propagate(problem: &Problem<'_>, stages: &[Stage<'_>], rng: &mut SampleRng) -> DiagLaw {
+    let j = propagate_joint(problem, stages, rng);
+    DiagLaw {
+        mean: j.mean_x,
+        var: j.var_x,
+    }
+}
+
+/// The per-slot joint Gaussian law of position and velocity `(x, v)` (the velocity of the last
+/// corrector; before any corrector it is the fresh `N(0, 1)`, independent of `x`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct JointLaw {
+    /// `E x`.
+    pub mean_x: Vec<f64>,
+    /// `E v`.
+    pub mean_v: Vec<f64>,
+    /// `Var x`.
+    pub var_x: Vec<f64>,
+    /// `Cov(x, v)`.
+    pub cov_xv: Vec<f64>,
+    /// `Var v`.
+    pub var_v: Vec<f64>,
+}
+
+/// As [`propagate`], keeping the joint `(x, v)` law (for lemmas on the underdamped dynamics, e.g.
+/// the joint-KL regularization of tv-methodology §4.4).
+pub fn propagate_joint(problem: &Problem<'_>, stages: &[Stage<'_>], rng: &mut SampleRng) -> JointLaw {
     let k = problem.slots();
     let mut st = State {
         mx: problem.start.mean.clone(),
@@ -286,9 +312,12 @@ pub fn propagate(problem: &Problem<'_>, stages: &[Stage<'_>], rng: &mut SampleRn
             Stage::Sde { t, h } => push_predictor(&mut st, &predictor_map(problem, PredStep::Sde { t, h }, &mut p)),
         }
     }
-    DiagLaw {
-        mean: st.mx,
-        var: st.sxx,
+    JointLaw {
+        mean_x: st.mx,
+        mean_v: st.mv,
+        var_x: st.sxx,
+        cov_xv: st.sxv,
+        var_v: st.svv,
     }
 }
 
