@@ -11,7 +11,7 @@
 
 use crate::error::Result;
 use crate::grid::TimeGrid;
-use crate::sampler::pc::{PcSchedule, PredictorCorrector};
+use crate::sampler::pc::{PaperConstants, PaperParams, PcSchedule, PredictorCorrector};
 use crate::sampler::{Corrector, CorrectorKind, Ode, OdeKind, StagedSampler, stages_nfe};
 use crate::scaling::{Crossing, bootstrap_exponent, bootstrap_n_star, local_slopes, n_star_of_replicates};
 use crate::target::Gaussian;
@@ -34,7 +34,8 @@ pub struct C1Config {
     pub t_min: f64,
     /// Data variance `v` of `N(0, v I)` (v ≠ 1, else EI is exact, tv-methodology §4.2).
     pub var: f64,
-    /// Samplers: any of `ei`, `rm`, `ei+ulmc`, `rm+ulmc`.
+    /// Samplers: any of `ei`, `rm`, `ei+ulmc`, `rm+ulmc`, `ei+ulmc:paper`, `rm+ulmc:paper`
+    /// ([`c1_sampler`]).
     pub samplers: Vec<String>,
     /// Largest predictor step count tried.
     pub max_steps: usize,
@@ -156,12 +157,19 @@ pub struct C1Result {
     pub fits: Vec<Fit>,
 }
 
-/// The sampler `name` with `steps` predictor steps on `[δ, T]`; correctors (`…+ulmc`): friction 2,
-/// duration 0.5, step equal to the predictor step, after every unit of time and at δ.
+/// The sampler `name` at resolution `steps` for dimension `d`:
+/// * `ei`, `rm`: `steps` predictor steps, uniform on `[δ, T]`;
+/// * `ei+ulmc`, `rm+ulmc`: the same predictor, then an exponential-integrator ULMC corrector
+///   (γ = 2, duration 0.5, step equal to the predictor step) after every unit of time and at δ;
+/// * `ei+ulmc:paper`, `rm+ulmc:paper`: the reconstructed paper schedule ([`PaperParams`]) for
+///   `(d, L = max(1, 1/v), ε = 0.1)`, with the predictor and corrector steps divided by
+///   `c = steps/1024` (the one-parameter family "schedule × constant", tv-methodology §2.1 (b)):
+///   whether one `c` serves every d is what the exponent then tests.
 ///
 /// # Errors
 /// Unknown name or invalid times.
-pub fn c1_sampler(name: &str, steps: usize, t_max: f64, t_min: f64) -> Result<Box<dyn StagedSampler>> {
+pub fn c1_sampler(name: &str, steps: usize, d: usize, cfg: &C1Config) -> Result<Box<dyn StagedSampler>> {
+    let (t_max, t_min) = (cfg.t_max, cfg.t_min);
     let grid = TimeGrid::uniform(t_max, t_min, steps)?;
     let h = (t_max - t_min) / steps as f64;
     let pc = |kind| -> Result<Box<dyn StagedSampler>> {
@@ -171,13 +179,28 @@ pub fn c1_sampler(name: &str, steps: usize, t_max: f64, t_min: f64) -> Result<Bo
             schedule: PcSchedule::user(grid.clone(), 1.0, c)?,
         }))
     };
+    let paper = |kind| -> Result<Box<dyn StagedSampler>> {
+        let c = steps as f64 / 1024.0;
+        let consts = PaperConstants {
+            pred_step: 1.0 / c,
+            corr_step: 1.0 / c,
+            ..PaperConstants::default()
+        };
+        let p = PaperParams::reconstruct(kind, d, (1.0 / cfg.var).max(1.0), 0.1, consts)?;
+        Ok(Box::new(PredictorCorrector {
+            predictor: kind,
+            schedule: PcSchedule::paper(&p, CorrectorKind::Ulmc, t_max, t_min)?,
+        }))
+    };
     match name {
         "ei" => Ok(Box::new(Ode::ei(grid))),
         "rm" => Ok(Box::new(Ode::rm(grid))),
         "ei+ulmc" => pc(OdeKind::Ei),
         "rm+ulmc" => pc(OdeKind::Rm),
+        "ei+ulmc:paper" => paper(OdeKind::Ei),
+        "rm+ulmc:paper" => paper(OdeKind::Rm),
         other => Err(crate::Error::InvalidConfig {
-            reason: format!("C1 sampler `{other}` (ei, rm, ei+ulmc, rm+ulmc)"),
+            reason: format!("C1 sampler `{other}` (ei, rm, ei+ulmc, rm+ulmc, ei+ulmc:paper, rm+ulmc:paper)"),
         }),
     }
 }
@@ -203,14 +226,20 @@ fn curve(cfg: &C1Config, name: &str, d: usize, progress: &mut dyn FnMut(&str)) -
     let (mut points, mut reps) = (vec![], vec![vec![]; cfg.nested.blocks]);
     let (mut steps, mut below) = (2usize, 0);
     while steps <= cfg.max_steps && below < 2 {
-        let sampler = c1_sampler(name, steps, cfg.t_max, cfg.t_min)?;
+        let sampler = c1_sampler(name, steps, d, cfg)?;
+        let nfe = stages_nfe(&sampler.stages());
+        if points.last().is_some_and(|p: &Point| nfe <= p.nfe) {
+            // a coarser schedule can saturate (step capped at the chunk, ≥ 1 corrector step):
+            // keep the NFE axis strictly increasing
+            steps = ((steps as f64) * 2f64.powf(0.25)).ceil() as usize;
+            continue;
+        }
         let r = nested_tv(&problem, sampler.as_ref(), &cfg.nested)?;
         // Richardson block values are unbiased but can dip below 0 where TV ≈ 0 (far below every
         // ε); N* needs non-negative curves, and clipping there cannot move a crossing at ε.
         for (rep, &b) in reps.iter_mut().zip(&r.blocks) {
             rep.push(b.max(0.0));
         }
-        let nfe = stages_nfe(&sampler.stages());
         progress(&format!(
             "c1 iso-gaussian {name:<8} d={d:<6} steps={steps:<6} NFE={nfe:<7} TV={:.4}",
             r.richardson.tv

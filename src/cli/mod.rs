@@ -30,7 +30,7 @@ USAGE:
   randmid tv --target NAME … --dim D --sampler NAME … [--exact-start] [--t-max T --t-min DELTA]
              [--estimator semi-analytic|grid|histogram|auto] [--n N --inner M --blocks B --bins B]
              [--seed S] [--json]        TV(sampler output, exact q_δ) with a 95% CI
-  randmid scale --claim c1 [--quick] --out DIR
+  randmid scale --claim c1 [--quick] [--samplers ei,rm,ei+ulmc,rm+ulmc,ei+ulmc:paper,rm+ulmc:paper] --out DIR
                                      C1 sweep: TV vs NFE over d, N*(d, ε), fitted exponents
                                      (DIR/c1.json, DIR/c1_points.csv)
   randmid targets                    list targets and their options

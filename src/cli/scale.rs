@@ -11,11 +11,15 @@ pub fn run(mut args: Args) -> Result<()> {
     let claim = args.required("claim")?;
     let quick = args.flag("quick");
     let dir = args.required("out")?;
+    let samplers = args.str("samplers");
     args.finish()?;
     if claim != "c1" {
         return Err(bad(format!("claim `{claim}` is not implemented yet (c1)")));
     }
-    let cfg = if quick { C1Config::quick() } else { C1Config::full() };
+    let mut cfg = if quick { C1Config::quick() } else { C1Config::full() };
+    if let Some(list) = samplers {
+        cfg.samplers = list.split(',').map(str::to_string).collect();
+    }
     std::fs::create_dir_all(&dir).map_err(|e| crate::Error::Io {
         path: dir.clone(),
         message: e.to_string(),
