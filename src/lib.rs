@@ -36,6 +36,7 @@ pub mod driver;
 pub mod error;
 pub mod grid;
 pub mod metrics;
+pub mod plot;
 pub mod process;
 pub mod quad;
 pub mod rng;

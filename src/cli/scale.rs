@@ -4,6 +4,7 @@ use super::args::{Args, bad};
 use super::json::Json;
 use super::write_file;
 use crate::error::Result;
+use crate::plot::{LogLogChart, Series};
 use crate::sweep::{C1Config, C1Result, run_c1};
 
 /// Runs the `scale` command.
@@ -27,8 +28,9 @@ pub fn run(mut args: Args) -> Result<()> {
     let result = run_c1(&cfg, &mut |line| eprintln!("{line}"))?;
     write_file(&format!("{dir}/c1.json"), &c1_json(&cfg, &result).pretty())?;
     write_file(&format!("{dir}/c1_points.csv"), &points_csv(&result))?;
+    plots(&dir, &cfg, &result)?;
     print!("{}", c1_table(&result));
-    eprintln!("wrote {dir}/c1.json and {dir}/c1_points.csv");
+    eprintln!("wrote {dir}/c1.json, {dir}/c1_points.csv and the c1_*.svg/png plots");
     Ok(())
 }
 
@@ -145,6 +147,87 @@ fn c1_json(cfg: &C1Config, r: &C1Result) -> Json {
         ("nstar", Json::Arr(nstar.collect())),
         ("fits", Json::Arr(fits.collect())),
     ])
+}
+
+/// `DIR/c1_tv_<sampler>.{svg,png}` (TV vs NFE per d, ε levels dashed) and
+/// `DIR/c1_nstar_eps<ε>.{svg,png}` (N* vs d per sampler, fitted power laws and the reference
+/// slopes 1/2 and 5/12, dashed).
+fn plots(dir: &str, cfg: &C1Config, r: &C1Result) -> Result<()> {
+    for name in &cfg.samplers {
+        let series = cfg
+            .dims
+            .iter()
+            .map(|&d| Series {
+                label: format!("d = {d}"),
+                points: r
+                    .points
+                    .iter()
+                    .filter(|p| &p.sampler == name && p.d == d)
+                    .map(|p| (p.nfe as f64, p.tv.tv))
+                    .collect(),
+                dashed: false,
+            })
+            .collect();
+        let chart = LogLogChart {
+            title: format!("C1 {name}: TV to q_δ vs NFE (iso-gaussian)"),
+            x_label: "NFE per sample".into(),
+            y_label: "TV".into(),
+            series,
+            levels: cfg.eps.clone(),
+        };
+        chart.write(&format!("{dir}/c1_tv_{}", name.replace(['+', ':'], "_")))?;
+    }
+    for &eps in &cfg.eps {
+        nstar_chart(cfg, r, eps).write(&format!("{dir}/c1_nstar_eps{eps}"))?;
+    }
+    Ok(())
+}
+
+fn nstar_chart(cfg: &C1Config, r: &C1Result, eps: f64) -> LogLogChart {
+    let mut series = vec![];
+    for name in &cfg.samplers {
+        let pts: Vec<(f64, f64)> = r
+            .nstar
+            .iter()
+            .filter(|n| &n.sampler == name && n.eps == eps)
+            .filter_map(|n| n.value.map(|v| (n.d as f64, v)))
+            .collect();
+        if let Some(fit) = r.fits.iter().find(|f| &f.sampler == name && f.eps == eps) {
+            let c = pts.first().map_or(1.0, |&(d, v)| v / d.powf(fit.exponent));
+            let ends = [cfg.dims[0] as f64, *cfg.dims.last().unwrap_or(&1) as f64];
+            series.push(Series {
+                label: format!("{name} fit, β = {:.3}", fit.exponent),
+                points: ends.iter().map(|&d| (d, c * d.powf(fit.exponent))).collect(),
+                dashed: true,
+            });
+        }
+        series.push(Series {
+            label: name.clone(),
+            points: pts,
+            dashed: false,
+        });
+    }
+    let anchor = series
+        .iter()
+        .find(|s| !s.dashed && !s.points.is_empty())
+        .map(|s| s.points[0]);
+    if let Some((d0, v0)) = anchor {
+        let last = *cfg.dims.last().unwrap_or(&1) as f64;
+        for (label, slope) in [("reference slope 1/2", 0.5), ("reference slope 5/12", 5.0 / 12.0)] {
+            series.push(Series {
+                label: label.into(),
+                points: vec![(d0, v0), (last, v0 * (last / d0).powf(slope))],
+                dashed: true,
+            });
+        }
+    }
+    LogLogChart {
+        title: format!("C1: N*(d, ε = {eps}) (iso-gaussian)"),
+        x_label: "dimension d".into(),
+        y_label: "N* (NFE)".into(),
+        series,
+        levels: vec![],
+    }
 }
 
 fn points_csv(r: &C1Result) -> String {
