@@ -186,8 +186,7 @@ pub struct PredictorCorrector {
 impl PredictorCorrector {
     /// Score evaluations per trajectory: `Σ_n nfe(predictor) + (#corrections)·nfe(corrector)`.
     pub fn nfe(&self) -> u64 {
-        self.schedule.grid.steps() as u64 * self.predictor.nfe_per_step()
-            + self.schedule.corrections() as u64 * self.schedule.corrector.nfe()
+        super::stages_nfe(&self.stages())
     }
 }
 

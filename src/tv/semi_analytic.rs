@@ -192,11 +192,26 @@ fn push_predictor(st: &mut State, map: &[Vec<f64>; 3]) {
     }
 }
 
-/// One corrector step on the per-slot law of `(x, v)`: reads `(x, v)' = A (x, v) + b + C z`
-/// off the real step function and pushes mean and covariance through it.
-fn corrector_step(problem: &Problem<'_>, c: &Corrector, t: f64, alpha: f64, st: &mut State, p: &mut Probe) {
+/// The per-slot affine map `(x, v)' = A (x, v) + b + C z` of one corrector step: the step
+/// function's outputs at the zero state `b`, at `x = 1`, at `v = 1`, and at each unit noise.
+struct CorrectorMap {
+    b: (Vec<f64>, Vec<f64>),
+    x1: (Vec<f64>, Vec<f64>),
+    v1: (Vec<f64>, Vec<f64>),
+    noise: Vec<(Vec<f64>, Vec<f64>)>,
+}
+
+/// Reads the map of one corrector step off the real step function (`alpha` is used by RM-ULMC
+/// only; the ULMC map does not change between the steps of one call).
+fn corrector_map(
+    problem: &Problem<'_>,
+    c: &Corrector,
+    coeffs: &UlmcCoeffs,
+    t: f64,
+    alpha: f64,
+    p: &mut Probe,
+) -> CorrectorMap {
     let kz = if c.kind == CorrectorKind::Ulmc { 2 } else { 3 };
-    let coeffs = UlmcCoeffs::compute(c.gamma, c.h);
     let run = |x0: f64, v0: f64, zi: Option<usize>, p: &mut Probe| -> (Vec<f64>, Vec<f64>) {
         p.x.fill(x0);
         p.v.fill(v0);
@@ -205,15 +220,27 @@ fn corrector_step(problem: &Problem<'_>, c: &Corrector, t: f64, alpha: f64, st: 
         }
         let Probe { x, v, z, ws, rm, .. } = p;
         match c.kind {
-            CorrectorKind::Ulmc => ulmc_step(problem.score, t, &coeffs, x, v, &z[0], &z[1], &mut ws.s),
+            CorrectorKind::Ulmc => ulmc_step(problem.score, t, coeffs, x, v, &z[0], &z[1], &mut ws.s),
             CorrectorKind::RmUlmc => rm_ulmc_step(problem.score, t, c.gamma, c.h, alpha, &z[0], &z[1], &z[2], x, v, rm),
         }
         (p.x.clone(), p.v.clone())
     };
-    let (bx, bv) = run(0.0, 0.0, None, p);
-    let (xx, xv) = run(1.0, 0.0, None, p);
-    let (vx, vv) = run(0.0, 1.0, None, p);
-    let noise: Vec<(Vec<f64>, Vec<f64>)> = (0..kz).map(|j| run(0.0, 0.0, Some(j), p)).collect();
+    CorrectorMap {
+        b: run(0.0, 0.0, None, p),
+        x1: run(1.0, 0.0, None, p),
+        v1: run(0.0, 1.0, None, p),
+        noise: (0..kz).map(|j| run(0.0, 0.0, Some(j), p)).collect(),
+    }
+}
+
+/// Pushes the per-slot mean and covariance of `(x, v)` through one corrector step's map.
+fn push_corrector(st: &mut State, map: &CorrectorMap) {
+    let CorrectorMap {
+        b: (bx, bv),
+        x1: (xx, xv),
+        v1: (vx, vv),
+        noise,
+    } = map;
     for i in 0..st.mx.len() {
         // A = [[axx, axv], [avx, avv]]: column for x, column for v.
         let (axx, avx, axv, avv) = (xx[i] - bx[i], xv[i] - bv[i], vx[i] - bx[i], vv[i] - bv[i]);
@@ -226,7 +253,7 @@ fn corrector_step(problem: &Problem<'_>, c: &Corrector, t: f64, alpha: f64, st: 
             axx * avx * sxx + (axx * avv + axv * avx) * sxv + axv * avv * svv,
             avx * avx * sxx + 2.0 * avx * avv * sxv + avv * avv * svv,
         );
-        for (nx, nv) in &noise {
+        for (nx, nv) in noise {
             let (cx, cv) = (nx[i] - bx[i], nv[i] - bv[i]);
             nxx += cx * cx;
             nxv += cx * cv;
@@ -283,13 +310,18 @@ pub fn propagate_joint(problem: &Problem<'_>, stages: &[Stage<'_>], rng: &mut Sa
                 st.mv.fill(0.0);
                 st.sxv.fill(0.0);
                 st.svv.fill(1.0);
+                let coeffs = UlmcCoeffs::compute(corrector.gamma, corrector.h);
+                // ULMC: one map serves every step of the call; RM-ULMC: one map per drawn α
+                let fixed = (corrector.kind == CorrectorKind::Ulmc)
+                    .then(|| corrector_map(problem, corrector, &coeffs, t, 0.0, &mut p));
                 for _ in 0..corrector.steps {
-                    let alpha = if corrector.kind == CorrectorKind::RmUlmc {
-                        uniform01(rng)
-                    } else {
-                        0.0
-                    };
-                    corrector_step(problem, corrector, t, alpha, &mut st, &mut p);
+                    match &fixed {
+                        Some(map) => push_corrector(&mut st, map),
+                        None => {
+                            let map = corrector_map(problem, corrector, &coeffs, t, uniform01(rng), &mut p);
+                            push_corrector(&mut st, &map);
+                        }
+                    }
                 }
             }
             Stage::Ode {
