@@ -42,6 +42,14 @@ pub enum Error {
         /// Human-readable description.
         reason: String,
     },
+    /// A TV estimator cannot measure this sampler/target pair (e.g. the grid push-forward
+    /// estimator on a stochastic corrector, or on a map that folds the line).
+    EstimatorNotApplicable {
+        /// The estimator.
+        estimator: &'static str,
+        /// Why it does not apply.
+        reason: String,
+    },
     /// A sampler produced a non-finite value.
     NonFinite {
         /// Sample index.
@@ -75,6 +83,9 @@ impl fmt::Display for Error {
             }
             Error::InvalidGrid { reason } => write!(f, "invalid time grid: {reason}"),
             Error::InvalidConfig { reason } => write!(f, "invalid configuration: {reason}"),
+            Error::EstimatorNotApplicable { estimator, reason } => {
+                write!(f, "the {estimator} estimator does not apply: {reason}")
+            }
             Error::NonFinite { sample, at } => {
                 write!(f, "non-finite value in sample {sample} at {at}")
             }

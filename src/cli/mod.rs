@@ -5,6 +5,7 @@
 pub mod args;
 pub mod build;
 pub mod json;
+pub mod progress;
 pub mod scale;
 pub mod tv;
 
@@ -77,7 +78,8 @@ fn dispatch(argv: &[String]) -> Result<()> {
                 "{}",
                 crate::check::run(&crate::check::CheckConfig::default_or_quick(quick))?
             );
-            check_c1(quick)
+            check_c1(quick)?;
+            check_c3(quick)
         }
         "sample" => sample(args),
         "tv" => tv::run(args),
@@ -94,25 +96,70 @@ fn dispatch(argv: &[String]) -> Result<()> {
     }
 }
 
-/// The C1 part of `randmid check`: the quick sweep (or, with `--quick`, a smoke-sized one).
+/// The C1 part of `randmid check`: the quick sweeps of both families (or, with `--quick`,
+/// smoke-sized ones).
 fn check_c1(quick: bool) -> Result<()> {
-    let cfg = if quick {
-        crate::sweep::C1Config {
-            dims: vec![8, 64, 512],
-            eps: vec![0.1],
-            ..crate::sweep::C1Config::quick()
-        }
+    use crate::sweep::{C1Config, run_c1};
+    let smoke = |cfg: C1Config| C1Config {
+        dims: vec![8, 64, 512],
+        eps: vec![0.1],
+        ..cfg
+    };
+    let (iso, bimodal) = if quick {
+        (smoke(C1Config::quick()), smoke(C1Config::bimodal(true)))
     } else {
-        crate::sweep::C1Config::quick()
+        (C1Config::quick(), C1Config::bimodal(true))
     };
     println!(
-        "C1 — quick sweep: iso-gaussian N(0, {} I), exact q_T at T = {}, δ = {}, exact score, semi-analytic TV, d = {:?}",
-        cfg.var, cfg.t_max, cfg.t_min, cfg.dims
+        "C1 — quick sweeps, exact q_T at T = {}, δ = {}, exact score; d = {:?} (iso-gaussian) and {:?} (bimodal)",
+        iso.t_max, iso.t_min, iso.dims, bimodal.dims
     );
-    println!("correctors: ULMC, γ = 2, T_c = 0.5, h_c = predictor step, after every unit of time and at δ");
-    let result = crate::sweep::run_c1(&cfg, &mut |_| {})?;
-    print!("{}", scale::c1_table(&result));
-    println!("(full sweep and data: `randmid scale --claim c1 --out DIR`; discussion in paper-notes/claims.md)");
+    println!(
+        "iso-gaussian N(0, {} I): semi-analytic TV; correctors ULMC, γ = 2, T_c = 0.5, h_c = predictor step, \
+         after every unit of time and at δ",
+        iso.var
+    );
+    println!(
+        "bimodal product ½N(−2, 0.25) + ½N(2, 0.25): grid push-forward TV, PF-ODE predictors on geometric-tail grids"
+    );
+    let mut table = String::new();
+    for (k, cfg) in [iso, bimodal].iter().enumerate() {
+        let result = run_c1(cfg, &mut |_| {})?;
+        let t = scale::c1_table(&result);
+        // one header for both families
+        table.push_str(if k == 0 {
+            &t
+        } else {
+            t.split_once('\n').map_or("", |x| x.1)
+        });
+    }
+    print!("{table}");
+    println!("(full sweeps and data: `randmid scale --claim c1 [--family bimodal] --out DIR`; paper-notes/claims.md)");
+    Ok(())
+}
+
+/// The C3 part of `randmid check`: the quick log-concave sweep on the isotropic Gaussian
+/// potential (or, with `--quick`, a smoke-sized one).
+fn check_c3(quick: bool) -> Result<()> {
+    use crate::sweep::{C3Config, run_c3};
+    let cfg = if quick {
+        C3Config {
+            dims: vec![8, 64, 512],
+            eps: vec![0.1],
+            ..C3Config::quick()
+        }
+    } else {
+        C3Config::quick()
+    };
+    println!(
+        "\nC3 — quick sweep: f = |x|²/2, chains start at π, horizon T = {}, γ = 2√L; exact TV (ula, ulmc) or \
+         semi-analytic TV (rm-ulmc, gcc-lc); gcc-lc = RM-ULMC then ULMC with fresh velocity for T_c = {}, h_c = h; d = {:?}",
+        cfg.horizon, cfg.corr_time, cfg.dims
+    );
+    print!("{}", scale::c1_table(&run_c3(&cfg, &mut |_| {})?));
+    println!(
+        "(full sweep: `randmid scale --claim c3 [--family ill-gaussian --kappa K] --out DIR`; paper-notes/claims.md)"
+    );
     Ok(())
 }
 

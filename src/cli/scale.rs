@@ -1,11 +1,14 @@
-//! `randmid scale --claim c1 [--quick] --out DIR`: the C1 scaling sweep, written as JSON and CSV.
+//! `randmid scale --claim c1|c3 [--family …] [--quick] [--samplers a,b,…] --out DIR`: a scaling
+//! sweep ([`crate::sweep`]), written as `DIR/<claim>.json`, `DIR/<claim>_points.csv` and plots,
+//! with a progress bar on stderr.
 
 use super::args::{Args, bad};
 use super::json::Json;
+use super::progress::ProgressBar;
 use super::write_file;
 use crate::error::Result;
 use crate::plot::{LogLogChart, Series};
-use crate::sweep::{C1Config, C1Result, run_c1};
+use crate::sweep::{C1Config, C3Config, C3Family, SweepResult, SweepSpec, run_sweep};
 
 /// Runs the `scale` command.
 pub fn run(mut args: Args) -> Result<()> {
@@ -13,24 +16,55 @@ pub fn run(mut args: Args) -> Result<()> {
     let quick = args.flag("quick");
     let dir = args.required("out")?;
     let samplers = args.str("samplers");
+    let family = args.str("family");
+    let kappa = args.f64_or("kappa", 100.0)?;
     args.finish()?;
-    if claim != "c1" {
-        return Err(bad(format!("claim `{claim}` is not implemented yet (c1)")));
-    }
-    let mut cfg = if quick { C1Config::quick() } else { C1Config::full() };
-    if let Some(list) = samplers {
-        cfg.samplers = list.split(',').map(str::to_string).collect();
-    }
+    let list = |default: &[String]| -> Vec<String> {
+        samplers
+            .as_ref()
+            .map_or(default.to_vec(), |l| l.split(',').map(str::to_string).collect())
+    };
+    let (spec, config): (Box<dyn SweepSpec>, Json) = match claim.as_str() {
+        "c1" => {
+            let mut cfg = match (family.as_deref().unwrap_or("iso-gaussian"), quick) {
+                ("iso-gaussian", true) => C1Config::quick(),
+                ("iso-gaussian", false) => C1Config::full(),
+                ("bimodal", q) => C1Config::bimodal(q),
+                (other, _) => return Err(bad(format!("unknown C1 family `{other}` (iso-gaussian, bimodal)"))),
+            };
+            cfg.samplers = list(&cfg.samplers);
+            let json = c1_config_json(&cfg);
+            (Box::new(cfg), json)
+        }
+        "c3" => {
+            let mut cfg = if quick { C3Config::quick() } else { C3Config::full() };
+            cfg.family = match family.as_deref().unwrap_or("iso-gaussian") {
+                "iso-gaussian" => C3Family::IsoGaussian,
+                "ill-gaussian" => C3Family::IllGaussian { kappa },
+                other => return Err(bad(format!("unknown C3 family `{other}` (iso-gaussian, ill-gaussian)"))),
+            };
+            cfg.samplers = list(&cfg.samplers);
+            let json = c3_config_json(&cfg);
+            (Box::new(cfg), json)
+        }
+        other => return Err(bad(format!("claim `{other}` is not implemented (c1, c3)"))),
+    };
     std::fs::create_dir_all(&dir).map_err(|e| crate::Error::Io {
         path: dir.clone(),
         message: e.to_string(),
     })?;
-    let result = run_c1(&cfg, &mut |line| eprintln!("{line}"))?;
-    write_file(&format!("{dir}/c1.json"), &c1_json(&cfg, &result).pretty())?;
-    write_file(&format!("{dir}/c1_points.csv"), &points_csv(&result))?;
-    plots(&dir, &cfg, &result)?;
+    let mut bar = ProgressBar::new();
+    let result = run_sweep(spec.as_ref(), &mut |p| bar.update(p));
+    bar.finish();
+    let result = result?;
+    write_file(
+        &format!("{dir}/{claim}.json"),
+        &sweep_json(&claim, config, &result).pretty(),
+    )?;
+    write_file(&format!("{dir}/{claim}_points.csv"), &points_csv(&result))?;
+    plots(&dir, &claim, spec.as_ref(), &result)?;
     print!("{}", c1_table(&result));
-    eprintln!("wrote {dir}/c1.json, {dir}/c1_points.csv and the c1_*.svg/png plots");
+    eprintln!("wrote {dir}/{claim}.json, {dir}/{claim}_points.csv and the {claim}_*.svg/png plots");
     Ok(())
 }
 
@@ -42,9 +76,9 @@ pub const EXPONENT_RESOLUTION: f64 = 0.02;
 /// The fitted exponents as a table: all-d fit with its bootstrap CI, the large-d fit with its CI
 /// and local-slope drift, the theory exponent, and a verdict on the large-d fit: below/above the
 /// theory exponent when its CI, widened by the drift and by [`EXPONENT_RESOLUTION`], excludes it.
-pub fn c1_table(r: &C1Result) -> String {
+pub fn c1_table(r: &SweepResult) -> String {
     let mut s = format!(
-        "{:<8} {:<12} {:>5} {:>7} {:>16} {:>9} {:>16} {:>6} {:>6}  verdict (large d)\n",
+        "{:<13} {:<12} {:>5} {:>7} {:>16} {:>9} {:>16} {:>6} {:>6}  verdict (large d)\n",
         "sampler", "family", "eps", "β(all)", "95% CI", "β(large)", "95% CI", "drift", "theory"
     );
     for f in &r.fits {
@@ -59,7 +93,7 @@ pub fn c1_table(r: &C1Result) -> String {
         };
         let ci = |a: f64, b: f64| format!("[{a:.3}, {b:.3}]");
         s.push_str(&format!(
-            "{:<8} {:<12} {:>5} {:>7.3} {:>16} {:>9.3} {:>16} {:>6.3} {:>6.3}  {verdict}\n",
+            "{:<13} {:<12} {:>5} {:>7.3} {:>16} {:>9.3} {:>16} {:>6.3} {:>6.3}  {verdict}\n",
             f.sampler,
             f.family,
             f.eps,
@@ -74,7 +108,8 @@ pub fn c1_table(r: &C1Result) -> String {
     s
 }
 
-fn c1_json(cfg: &C1Config, r: &C1Result) -> Json {
+/// The sweep's points, N* rows and fits, with the claim's configuration.
+fn sweep_json(claim: &str, config: Json, r: &SweepResult) -> Json {
     let points = r.points.iter().map(|p| {
         Json::obj([
             ("family", Json::Str(p.family.clone())),
@@ -90,6 +125,7 @@ fn c1_json(cfg: &C1Config, r: &C1Result) -> Json {
     });
     let nstar = r.nstar.iter().map(|n| {
         Json::obj([
+            ("family", Json::Str(n.family.clone())),
             ("sampler", Json::Str(n.sampler.clone())),
             ("epsilon", Json::Num(n.eps)),
             ("d", Json::Int(n.d as i64)),
@@ -124,38 +160,64 @@ fn c1_json(cfg: &C1Config, r: &C1Result) -> Json {
         ])
     });
     Json::obj([
-        ("claim", Json::Str("c1".into())),
-        (
-            "config",
-            Json::obj([
-                (
-                    "dims",
-                    Json::Arr(cfg.dims.iter().map(|&d| Json::Int(d as i64)).collect()),
-                ),
-                ("epsilons", Json::Arr(cfg.eps.iter().map(|&e| Json::Num(e)).collect())),
-                ("n", Json::Int(cfg.nested.n as i64)),
-                ("inner_m", Json::Int(cfg.nested.m as i64)),
-                ("blocks", Json::Int(cfg.nested.blocks as i64)),
-                ("seed", Json::Int(cfg.nested.seed as i64)),
-                ("t_max", Json::Num(cfg.t_max)),
-                ("t_min", Json::Num(cfg.t_min)),
-                ("data_variance", Json::Num(cfg.var)),
-                ("bootstrap_draws", Json::Int(cfg.draws as i64)),
-            ]),
-        ),
+        ("claim", Json::Str(claim.into())),
+        ("config", config),
         ("points", Json::Arr(points.collect())),
         ("nstar", Json::Arr(nstar.collect())),
         ("fits", Json::Arr(fits.collect())),
     ])
 }
 
-/// `DIR/c1_tv_<sampler>.{svg,png}` (TV vs NFE per d, ε levels dashed) and
+fn c1_config_json(cfg: &C1Config) -> Json {
+    Json::obj([
+        ("family", Json::Str(family_json(cfg))),
+        (
+            "dims",
+            Json::Arr(cfg.dims.iter().map(|&d| Json::Int(d as i64)).collect()),
+        ),
+        ("epsilons", Json::Arr(cfg.eps.iter().map(|&e| Json::Num(e)).collect())),
+        ("n", Json::Int(cfg.nested.n as i64)),
+        ("inner_m", Json::Int(cfg.nested.m as i64)),
+        ("blocks", Json::Int(cfg.nested.blocks as i64)),
+        ("seed", Json::Int(cfg.nested.seed as i64)),
+        ("t_max", Json::Num(cfg.t_max)),
+        ("t_min", Json::Num(cfg.t_min)),
+        ("data_variance", Json::Num(cfg.var)),
+        ("bootstrap_draws", Json::Int(cfg.draws as i64)),
+    ])
+}
+
+fn c3_config_json(cfg: &C3Config) -> Json {
+    let family = match cfg.family {
+        C3Family::IsoGaussian => "iso-gaussian(λ=1)".to_string(),
+        C3Family::IllGaussian { kappa } => format!("ill-gaussian(κ={kappa}, 8 levels)"),
+    };
+    Json::obj([
+        ("family", Json::Str(family)),
+        (
+            "dims",
+            Json::Arr(cfg.dims.iter().map(|&d| Json::Int(d as i64)).collect()),
+        ),
+        ("epsilons", Json::Arr(cfg.eps.iter().map(|&e| Json::Num(e)).collect())),
+        ("n", Json::Int(cfg.nested.n as i64)),
+        ("inner_m", Json::Int(cfg.nested.m as i64)),
+        ("blocks", Json::Int(cfg.nested.blocks as i64)),
+        ("seed", Json::Int(cfg.nested.seed as i64)),
+        ("horizon", Json::Num(cfg.horizon)),
+        ("corrector_time", Json::Num(cfg.corr_time)),
+        ("start", Json::Str("exact π".into())),
+        ("bootstrap_draws", Json::Int(cfg.draws as i64)),
+    ])
+}
+
+/// `DIR/<claim>_tv_<sampler>.{svg,png}` (TV vs NFE per d, ε levels dashed) and
 /// `DIR/c1_nstar_eps<ε>.{svg,png}` (N* vs d per sampler, fitted power laws and the reference
 /// slopes 1/2 and 5/12, dashed).
-fn plots(dir: &str, cfg: &C1Config, r: &C1Result) -> Result<()> {
-    for name in &cfg.samplers {
-        let series = cfg
-            .dims
+fn plots(dir: &str, claim: &str, spec: &dyn SweepSpec, r: &SweepResult) -> Result<()> {
+    let upper = claim.to_uppercase();
+    for name in spec.samplers() {
+        let series = spec
+            .dims()
             .iter()
             .map(|&d| Series {
                 label: format!("d = {d}"),
@@ -169,23 +231,23 @@ fn plots(dir: &str, cfg: &C1Config, r: &C1Result) -> Result<()> {
             })
             .collect();
         let chart = LogLogChart {
-            title: format!("C1 {name}: TV to q_δ vs NFE (iso-gaussian)"),
-            x_label: "NFE per sample".into(),
+            title: format!("{upper} {name}: TV vs cost ({})", spec.family()),
+            x_label: "evaluations per sample".into(),
             y_label: "TV".into(),
             series,
-            levels: cfg.eps.clone(),
+            levels: spec.eps().to_vec(),
         };
-        chart.write(&format!("{dir}/c1_tv_{}", name.replace(['+', ':'], "_")))?;
+        chart.write(&format!("{dir}/{claim}_tv_{}", name.replace(['+', ':', '-'], "_")))?;
     }
-    for &eps in &cfg.eps {
-        nstar_chart(cfg, r, eps).write(&format!("{dir}/c1_nstar_eps{eps}"))?;
+    for &eps in spec.eps() {
+        nstar_chart(&upper, spec, r, eps).write(&format!("{dir}/{claim}_nstar_eps{eps}"))?;
     }
     Ok(())
 }
 
-fn nstar_chart(cfg: &C1Config, r: &C1Result, eps: f64) -> LogLogChart {
+fn nstar_chart(upper: &str, spec: &dyn SweepSpec, r: &SweepResult, eps: f64) -> LogLogChart {
     let mut series = vec![];
-    for name in &cfg.samplers {
+    for name in spec.samplers() {
         let pts: Vec<(f64, f64)> = r
             .nstar
             .iter()
@@ -194,7 +256,7 @@ fn nstar_chart(cfg: &C1Config, r: &C1Result, eps: f64) -> LogLogChart {
             .collect();
         if let Some(fit) = r.fits.iter().find(|f| &f.sampler == name && f.eps == eps) {
             let c = pts.first().map_or(1.0, |&(d, v)| v / d.powf(fit.exponent));
-            let ends = [cfg.dims[0] as f64, *cfg.dims.last().unwrap_or(&1) as f64];
+            let ends = [spec.dims()[0] as f64, *spec.dims().last().unwrap_or(&1) as f64];
             series.push(Series {
                 label: format!("{name} fit, β = {:.3}", fit.exponent),
                 points: ends.iter().map(|&d| (d, c * d.powf(fit.exponent))).collect(),
@@ -212,7 +274,7 @@ fn nstar_chart(cfg: &C1Config, r: &C1Result, eps: f64) -> LogLogChart {
         .find(|s| !s.dashed && !s.points.is_empty())
         .map(|s| s.points[0]);
     if let Some((d0, v0)) = anchor {
-        let last = *cfg.dims.last().unwrap_or(&1) as f64;
+        let last = *spec.dims().last().unwrap_or(&1) as f64;
         for (label, slope) in [("reference slope 1/2", 0.5), ("reference slope 5/12", 5.0 / 12.0)] {
             series.push(Series {
                 label: label.into(),
@@ -222,7 +284,7 @@ fn nstar_chart(cfg: &C1Config, r: &C1Result, eps: f64) -> LogLogChart {
         }
     }
     LogLogChart {
-        title: format!("C1: N*(d, ε = {eps}) (iso-gaussian)"),
+        title: format!("{upper}: N*(d, ε = {eps}) ({})", spec.family()),
         x_label: "dimension d".into(),
         y_label: "N* (NFE)".into(),
         series,
@@ -230,7 +292,15 @@ fn nstar_chart(cfg: &C1Config, r: &C1Result, eps: f64) -> LogLogChart {
     }
 }
 
-fn points_csv(r: &C1Result) -> String {
+/// The family with its parameters, e.g. `bimodal(sep=2, sd=0.5, G=2001)`.
+fn family_json(cfg: &C1Config) -> String {
+    match cfg.family {
+        crate::sweep::Family::IsoGaussian => format!("iso-gaussian(var={})", cfg.var),
+        crate::sweep::Family::Bimodal { sep, sd, points } => format!("bimodal(sep={sep}, sd={sd}, G={points})"),
+    }
+}
+
+fn points_csv(r: &SweepResult) -> String {
     let mut s = String::from("family,sampler,d,steps,nfe,tv,se,ci_low,ci_high\n");
     for p in &r.points {
         s.push_str(&format!(

@@ -25,12 +25,17 @@
 //! stiff score can fold the line; the push-forward then has no such density formula), stochastic
 //! stages (SDE, correctors), and targets that are not i.i.d. products.
 
+use std::sync::OnceLock;
+
 use super::nested::{NestedConfig, NestedTv, nested};
 use crate::driver::Start;
 use crate::error::{Error, Result};
 use crate::rng::{SampleRng, stream_rng};
-use crate::sampler::{Sampler, Stage, StagedSampler};
+use crate::sampler::{OdeKind, Sampler, Stage, StagedSampler};
 use crate::target::{Law1d, Product, Target};
+
+/// The estimator's name in errors.
+const ESTIMATOR: &str = "grid push-forward";
 
 /// An i.i.d. product problem for the grid estimator.
 #[derive(Debug, Clone)]
@@ -61,39 +66,127 @@ impl GridProblem {
 }
 
 /// One α-path's coordinate map: nodes `y_j = F_α(u_j)` (increasing) with `ln p_α(y_j)`.
+///
+/// What is interpolated is the log-ratio `r(y) = ln p_α(y) − ln ν_δ(y)` to the reference
+/// coordinate law (exact at the nodes): it is small and smooth where the sampler is accurate, so
+/// its interpolation error is far below that of `ln p_α` itself, and the nested estimator needs
+/// no per-coordinate reference density. Tabulated for fast evaluation: for every interval
+/// `[y_j, y_{j+1})` the 4-point Lagrange interpolant through the stencil `j−1 … j+2` (clamped at
+/// the ends) in Newton form, and a uniform bucket index over `y` that finds the interval in O(1)
+/// on average.
 #[derive(Debug, Clone)]
 pub struct PathMap {
     y: Vec<f64>,
     log_p: Vec<f64>,
+    /// Reference law `ν_δ` of one coordinate (law, time).
+    reference: (Law1d, f64),
+    /// Per interval: the stencil's first three nodes and the Newton divided differences.
+    newton: Vec<[f64; 7]>,
+    /// `bucket[k]`: the interval containing `y_0 + k·(y_{G−1} − y_0)/K`.
+    bucket: Vec<u32>,
+    inv_width: f64,
 }
 
 impl PathMap {
-    /// `ln p_α(y)` of one coordinate (−∞ outside the mapped range), by 4-point Lagrange
-    /// interpolation in `y` on the (non-uniform) nodes.
+    fn new(y: Vec<f64>, log_p: Vec<f64>, reference: (Law1d, f64)) -> Self {
+        let g = y.len();
+        let ratio: Vec<f64> = y
+            .iter()
+            .zip(&log_p)
+            .map(|(&v, &l)| l - log_density_1d(reference, v))
+            .collect();
+        let newton = (0..g - 1)
+            .map(|j| {
+                let j0 = j.saturating_sub(1).min(g - 4);
+                newton_cubic(&y[j0..j0 + 4], &ratio[j0..j0 + 4])
+            })
+            .collect();
+        let k = 4 * g;
+        let inv_width = k as f64 / (y[g - 1] - y[0]);
+        let bucket = (0..=k)
+            .map(|b| {
+                let v = y[0] + b as f64 / inv_width;
+                (y.partition_point(|&w| w <= v).clamp(1, g - 1) - 1) as u32
+            })
+            .collect();
+        PathMap {
+            y,
+            log_p,
+            reference,
+            newton,
+            bucket,
+            inv_width,
+        }
+    }
+
+    /// The tabulated nodes `(y_j, ln p_α(y_j))`.
+    pub fn nodes(&self) -> (&[f64], &[f64]) {
+        (&self.y, &self.log_p)
+    }
+
+    /// `ln p_α(y)` of one coordinate (−∞ outside the mapped range): the interpolated log-ratio
+    /// plus the exact `ln ν_δ(y)`.
     pub fn log_density(&self, y: f64) -> f64 {
+        self.log_ratio(y) + log_density_1d(self.reference, y)
+    }
+
+    /// `ln(p_α(y)/ν_δ(y))` of one coordinate (−∞ outside the mapped range), by 4-point Lagrange
+    /// interpolation in `y` on the (non-uniform) nodes.
+    pub fn log_ratio(&self, y: f64) -> f64 {
         let g = self.y.len();
         if !(y >= self.y[0] && y <= self.y[g - 1]) {
             return f64::NEG_INFINITY;
         }
-        let j = self.y.partition_point(|&v| v <= y).clamp(1, g - 1) - 1;
-        let j0 = j.saturating_sub(1).min(g - 4);
-        lagrange(&self.y[j0..j0 + 4], &self.log_p[j0..j0 + 4], y)
+        let b = (((y - self.y[0]) * self.inv_width) as usize).min(self.bucket.len() - 1);
+        let mut j = self.bucket[b] as usize;
+        while j + 2 < g && self.y[j + 1] <= y {
+            j += 1;
+        }
+        self.eval(j, y)
+    }
+
+    /// `Σ_i ln(p_α(y_i)/ν_δ(y_i))` for coordinates sorted in increasing order: one merge-like
+    /// walk over the nodes (O(d + G), no search), equal to summing [`PathMap::log_ratio`].
+    pub fn sum_log_ratio_sorted(&self, ys: &[f64]) -> f64 {
+        debug_assert!(ys.windows(2).all(|w| w[0] <= w[1]));
+        let g = self.y.len();
+        let (lo, hi) = (self.y[0], self.y[g - 1]);
+        let (mut j, mut acc) = (0usize, 0.0);
+        for &y in ys {
+            if !(y >= lo && y <= hi) {
+                return f64::NEG_INFINITY;
+            }
+            while j + 2 < g && self.y[j + 1] <= y {
+                j += 1;
+            }
+            acc += self.eval(j, y);
+        }
+        acc
+    }
+
+    /// The interval-`j` cubic at `y`.
+    #[inline]
+    fn eval(&self, j: usize, y: f64) -> f64 {
+        let [x0, x1, x2, c0, c1, c2, c3] = self.newton[j];
+        c0 + (y - x0) * (c1 + (y - x1) * (c2 + (y - x2) * c3))
     }
 }
 
-/// `Σ_i f_i Π_{k≠i} (x − x_k)/(x_i − x_k)` on the given nodes.
-fn lagrange(xs: &[f64], fs: &[f64], x: f64) -> f64 {
-    let mut acc = 0.0;
-    for (i, (&xi, &fi)) in xs.iter().zip(fs).enumerate() {
-        let w: f64 = xs
-            .iter()
-            .enumerate()
-            .filter(|&(k, _)| k != i)
-            .map(|(_, &xk)| (x - xk) / (xi - xk))
-            .product();
-        acc += fi * w;
+/// `ln ν_t(y)` of one coordinate law (−∞ where it has no closed form).
+fn log_density_1d((law, t): (Law1d, f64), y: f64) -> f64 {
+    law.log_density_t(t, y).unwrap_or(f64::NEG_INFINITY)
+}
+
+/// Newton form of the cubic through four points: `[x0, x1, x2, f[x0], f[x0,x1], f[x0,x1,x2],
+/// f[x0..x3]]`.
+fn newton_cubic(xs: &[f64], fs: &[f64]) -> [f64; 7] {
+    let mut c = [fs[0], fs[1], fs[2], fs[3]];
+    for level in 1..4 {
+        for i in (level..4).rev() {
+            c[i] = (c[i] - c[i - 1]) / (xs[i] - xs[i - level]);
+        }
     }
-    acc
+    [xs[0], xs[1], xs[2], c[0], c[1], c[2], c[3]]
 }
 
 /// Derivative at `x` of the Lagrange interpolant through `(xs, fs)` (exact for polynomials of
@@ -148,10 +241,9 @@ fn check_ode_only(sampler: &dyn StagedSampler) -> Result<()> {
     if sampler.stages().iter().all(|st| matches!(st, Stage::Ode { .. })) {
         Ok(())
     } else {
-        Err(Error::InvalidConfig {
-            reason:
-                "the grid estimator needs a deterministic PF-ODE predictor (ei or rm) without SDE or corrector stages"
-                    .into(),
+        Err(Error::EstimatorNotApplicable {
+            estimator: ESTIMATOR,
+            reason: "it needs a deterministic PF-ODE predictor (ei or rm) without SDE or corrector stages".into(),
         })
     }
 }
@@ -242,8 +334,10 @@ impl<'a> Mapper<'a> {
         let dy = derivative(&u, &y);
         let increasing = dy.iter().all(|&v| v > 0.0) && y.windows(2).all(|w| w[1] > w[0]);
         if !increasing {
-            return Err(Error::InvalidConfig {
-                reason: "the sampler's 1-D map is not strictly increasing on the grid (step too coarse for this score); the push-forward estimator does not apply".into(),
+            return Err(Error::EstimatorNotApplicable {
+                estimator: ESTIMATOR,
+                reason: "the sampler's 1-D map is not strictly increasing on the grid (step too coarse for this score)"
+                    .into(),
             });
         }
         let log_p = u
@@ -251,7 +345,7 @@ impl<'a> Mapper<'a> {
             .zip(&dy)
             .map(|(&uj, d)| start_log_density(self.problem, self.t_start, uj) - d.ln())
             .collect();
-        Ok(PathMap { y, log_p })
+        Ok(PathMap::new(y, log_p, (self.problem.law, self.sampler.t_end())))
     }
 }
 
@@ -273,28 +367,41 @@ pub fn path_map(problem: &GridProblem, sampler: &dyn Sampler, rng: &mut SampleRn
 /// A non-monotone map, a grid with fewer than 16 points, `dim == 0`, or an invalid nested
 /// configuration.
 pub fn grid_nested_tv(problem: &GridProblem, sampler: &dyn Sampler, cfg: &NestedConfig) -> Result<NestedTv> {
+    estimate(problem, sampler, cfg, false)
+}
+
+/// The estimate; with `deterministic` (the sampler draws no randomness, e.g. EI), one path map
+/// is computed and shared by every inner draw — the same law, at 1/(M·blocks) of the cost.
+fn estimate(problem: &GridProblem, sampler: &dyn Sampler, cfg: &NestedConfig, deterministic: bool) -> Result<NestedTv> {
     let mapper = Mapper::new(problem, sampler)?;
     let t_end = sampler.t_end();
     let reference = Product::iid(problem.law, problem.dim)?;
-    let law = problem.law;
+    let shared: OnceLock<Result<PathMap>> = OnceLock::new();
     nested(
         cfg,
         &format!("grid push-forward (G = {})", problem.points),
-        |rng| mapper.path(rng),
+        |rng| {
+            if deterministic {
+                shared.get_or_init(|| mapper.path(rng)).clone()
+            } else {
+                mapper.path(rng)
+            }
+        },
         |rng| {
             let mut x = vec![0.0; problem.dim];
             reference.sample_marginal(t_end, rng, &mut x);
-            let lpi = x
-                .iter()
-                .map(|&xi| law.log_density_t(t_end, xi).unwrap_or(f64::NEG_INFINITY))
-                .sum();
-            (x, lpi)
+            // the product law is exchangeable: sorting changes nothing but lets every path
+            // evaluate all coordinates in one walk over its nodes
+            x.sort_unstable_by(f64::total_cmp);
+            // the path maps carry the log-ratio to ν_δ, so ln π(x) is not needed separately
+            (x, 0.0)
         },
-        |map, x| x.iter().map(|&xi| map.log_density(xi)).sum(),
+        |map, x| map.sum_log_ratio_sorted(x),
     )
 }
 
-/// [`grid_nested_tv`] for a built-in sampler, after checking that it has only PF-ODE stages.
+/// [`grid_nested_tv`] for a built-in sampler, after checking that it has only PF-ODE stages;
+/// an EI-only sampler (deterministic) gets one shared path map.
 ///
 /// # Errors
 /// SDE or corrector stages, and as [`grid_nested_tv`].
@@ -304,12 +411,64 @@ pub fn grid_nested_tv_checked(
     cfg: &NestedConfig,
 ) -> Result<NestedTv> {
     check_ode_only(sampler)?;
-    grid_nested_tv(problem, sampler, cfg)
+    let deterministic = sampler
+        .stages()
+        .iter()
+        .all(|st| matches!(st, Stage::Ode { kind: OdeKind::Ei, .. }));
+    estimate(problem, sampler, cfg, deterministic)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `Σ_i f_i Π_{k≠i} (x − x_k)/(x_i − x_k)` on the given nodes.
+    fn lagrange(xs: &[f64], fs: &[f64], x: f64) -> f64 {
+        let mut acc = 0.0;
+        for (i, (&xi, &fi)) in xs.iter().zip(fs).enumerate() {
+            let w: f64 = xs
+                .iter()
+                .enumerate()
+                .filter(|&(k, _)| k != i)
+                .map(|(_, &xk)| (x - xk) / (xi - xk))
+                .product();
+            acc += fi * w;
+        }
+        acc
+    }
+
+    #[test]
+    fn newton_table_equals_four_point_lagrange() {
+        // graded nodes, a wiggly table: the fast lookup must pick the same stencil as a binary
+        // search and evaluate the same cubic (of the log-ratio to the reference law)
+        let reference = (Law1d::Gaussian1d { mean: 0.0, var: 1.0 }, 0.5);
+        let y: Vec<f64> = (0..300).map(|j| (j as f64 / 299.0).powi(3) * 7.0 - 2.0).collect();
+        let lp: Vec<f64> = y.iter().map(|v| (3.0 * v).sin() - 0.5 * v * v).collect();
+        let ratio: Vec<f64> = y
+            .iter()
+            .zip(&lp)
+            .map(|(&v, l)| l - log_density_1d(reference, v))
+            .collect();
+        let map = PathMap::new(y.clone(), lp.clone(), reference);
+        let g = y.len();
+        let xs: Vec<f64> = (0..=5000).map(|i| -2.0 + 7.0 * i as f64 / 5000.0).collect();
+        for &x in &xs {
+            let j = y.partition_point(|&v| v <= x).clamp(1, g - 1) - 1;
+            let j0 = j.saturating_sub(1).min(g - 4);
+            let want = lagrange(&y[j0..j0 + 4], &ratio[j0..j0 + 4], x);
+            let got = map.log_ratio(x);
+            assert!(
+                (got - want).abs() <= 1e-12 * (1.0 + want.abs()),
+                "x = {x}: {got} vs {want}"
+            );
+            let full = want + log_density_1d(reference, x);
+            assert!((map.log_density(x) - full).abs() <= 1e-12 * (1.0 + full.abs()));
+        }
+        let sum: f64 = xs.iter().map(|&x| map.log_ratio(x)).sum();
+        assert!((map.sum_log_ratio_sorted(&xs) - sum).abs() <= 1e-12 * sum.abs());
+        assert_eq!(map.log_density(-2.0 - 1e-9), f64::NEG_INFINITY);
+        assert_eq!(map.log_density(5.0 + 1e-9), f64::NEG_INFINITY);
+    }
 
     #[test]
     fn derivative_is_fourth_order_on_non_uniform_nodes() {

@@ -1,0 +1,290 @@
+//! Scaling sweeps: TV against cost over a grid of dimensions, N*(d, ε), and fitted d-exponents
+//! (tv-methodology.md §2), for the rate claims C1 ([`c1`]: sequential diffusion sampling) and C3
+//! ([`c3`]: log-concave sampling).
+//!
+//! A claim describes its sweep as a [`SweepSpec`] (samplers, dimensions, tolerances, and how to
+//! build and measure a sampler at a resolution); [`run_sweep`] does the rest identically for
+//! every claim: per (sampler, d) a TV curve over resolutions growing by 2^{1/4}, stopped once the
+//! plain estimate is below `min ε / 4` twice; N*(d, ε) by isotonic inversion with percentile
+//! bootstrap intervals over the estimator's blocks (every configuration uses the same seed, so
+//! blocks are common-random-number replicates across resolutions); and the exponent fits.
+
+use crate::error::Result;
+use crate::scaling::{Crossing, bootstrap_exponent, bootstrap_n_star, local_slopes, n_star_of_replicates};
+use crate::tv::TvEstimate;
+use crate::tv::nested::NestedTv;
+
+pub mod c1;
+pub mod c3;
+
+pub use c1::{C1Config, Family, c1_sampler, run_c1};
+pub use c3::{C3Config, C3Family, c3_sampler_cost, run_c3};
+
+/// The result type of the C1 sweep (kept for callers of the first release).
+pub type C1Result = SweepResult;
+
+/// What a claim's sweep measures. Implementations are configurations ([`C1Config`],
+/// [`C3Config`]).
+pub trait SweepSpec {
+    /// Target family name, e.g. `iso-gaussian`.
+    fn family(&self) -> &str;
+    /// Sampler names, in sweep order.
+    fn samplers(&self) -> &[String];
+    /// Dimensions.
+    fn dims(&self) -> &[usize];
+    /// TV tolerances ε.
+    fn eps(&self) -> &[f64];
+    /// Estimator blocks (replicates for the bootstrap).
+    fn blocks(&self) -> usize;
+    /// Bootstrap draws.
+    fn draws(&self) -> usize;
+    /// Seed of the estimator and the bootstrap.
+    fn seed(&self) -> u64;
+    /// Largest resolution (steps) tried.
+    fn max_steps(&self) -> usize;
+    /// Cost per sample (score or gradient evaluations) of `name` at resolution `steps` in
+    /// dimension `d`.
+    ///
+    /// # Errors
+    /// Unknown sampler or invalid parameters.
+    fn cost(&self, name: &str, steps: usize, d: usize) -> Result<u64>;
+    /// The nested TV estimate of `name` at resolution `steps` in dimension `d`; `None` where the
+    /// estimator refuses this resolution (the point is skipped).
+    ///
+    /// # Errors
+    /// As [`SweepSpec::cost`], and estimator failures.
+    fn measure(&self, name: &str, steps: usize, d: usize) -> Result<Option<NestedTv>>;
+    /// The theory's d-exponent for `name` (an upper bound).
+    fn theory(&self, name: &str) -> f64;
+}
+
+/// One measured configuration.
+#[derive(Debug, Clone)]
+pub struct Point {
+    /// Target family name.
+    pub family: String,
+    /// Sampler name.
+    pub sampler: String,
+    /// Dimension.
+    pub d: usize,
+    /// Resolution: predictor (or sampler) steps.
+    pub steps: usize,
+    /// Score evaluations per sample.
+    pub nfe: u64,
+    /// TV estimate with its interval.
+    pub tv: TvEstimate,
+}
+
+/// N*(d, ε) of one sampler.
+#[derive(Debug, Clone)]
+pub struct NStarRow {
+    /// Target family.
+    pub family: String,
+    /// Sampler name.
+    pub sampler: String,
+    /// Tolerance.
+    pub eps: f64,
+    /// Dimension.
+    pub d: usize,
+    /// N* (NFE) if the TV curve crossed ε.
+    pub value: Option<f64>,
+    /// 95% bootstrap interval (censored draws count as 0 or +∞).
+    pub low: f64,
+    /// Upper end of the interval.
+    pub high: f64,
+}
+
+/// Fitted exponent of N*(d, ε) ∝ d^β.
+#[derive(Debug, Clone)]
+pub struct Fit {
+    /// Target family.
+    pub family: String,
+    /// Sampler name.
+    pub sampler: String,
+    /// Tolerance.
+    pub eps: f64,
+    /// β (weighted least squares of ln N* on ln d).
+    pub exponent: f64,
+    /// 95% bootstrap interval of β over estimator blocks.
+    pub ci_low: f64,
+    /// Upper end.
+    pub ci_high: f64,
+    /// Local slopes between neighbouring d: `(√(d_i d_{i+1}), slope)`.
+    pub local: Vec<(f64, f64)>,
+    /// Dimensions entering the fit.
+    pub dims: Vec<usize>,
+    /// β fitted on the upper half of those dimensions (at least 3): the asymptotic regime.
+    pub exponent_large_d: f64,
+    /// 95% bootstrap interval of `exponent_large_d`.
+    pub large_d_ci: (f64, f64),
+    /// Largest |local slope − exponent_large_d| over the upper half: the drift that a single
+    /// exponent does not capture (a systematic allowance for the verdict).
+    pub drift: f64,
+    /// The theory's exponent for this sampler (an upper bound), from [`SweepSpec::theory`].
+    pub theory: f64,
+}
+
+/// Everything a sweep measured.
+#[derive(Debug, Clone, Default)]
+pub struct SweepResult {
+    /// All TV points.
+    pub points: Vec<Point>,
+    /// N* per (sampler, ε, d).
+    pub nstar: Vec<NStarRow>,
+    /// Exponent fits per (sampler, ε).
+    pub fits: Vec<Fit>,
+}
+
+/// A progress report of a running sweep, sent after every measured point.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress<'a> {
+    /// Curves (sampler × d) finished so far.
+    pub curves_done: usize,
+    /// Curves in the sweep.
+    pub curves: usize,
+    /// The point just measured, as a line of text.
+    pub line: &'a str,
+}
+
+/// Runs a sweep, reporting every measured point through `progress`.
+///
+/// # Errors
+/// Propagates sampler, estimator and fitting errors.
+pub fn run_sweep(spec: &dyn SweepSpec, progress: &mut dyn FnMut(&Progress)) -> Result<SweepResult> {
+    let mut out = SweepResult::default();
+    let total = spec.samplers().len() * spec.dims().len();
+    let mut done = 0;
+    for name in spec.samplers() {
+        let mut curves = vec![];
+        for &d in spec.dims() {
+            let mut report = |line: &str| {
+                progress(&Progress {
+                    curves_done: done,
+                    curves: total,
+                    line,
+                })
+            };
+            let (points, reps) = curve(spec, name, d, &mut report)?;
+            done += 1;
+            let nfe: Vec<f64> = points.iter().map(|p| p.nfe as f64).collect();
+            out.points.extend(points);
+            curves.push((d, nfe, reps));
+        }
+        for &eps in spec.eps() {
+            fit_one(spec, name, eps, &curves, &mut out)?;
+        }
+    }
+    Ok(out)
+}
+
+/// One TV curve: TV against cost for resolutions growing by 2^{1/4} (tv-methodology §2.2),
+/// stopped once the plain estimate is below `min ε / 4` twice (or at `max_steps`); resolutions
+/// whose cost does not exceed the previous point's are skipped (a schedule can saturate), so the
+/// cost axis is strictly increasing. Returns the points and the per-block replicate curves.
+fn curve(
+    spec: &dyn SweepSpec,
+    name: &str,
+    d: usize,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(Vec<Point>, Vec<Vec<f64>>)> {
+    let family = spec.family();
+    let floor = spec.eps().iter().cloned().fold(f64::INFINITY, f64::min) / 4.0;
+    let (mut points, mut reps) = (vec![], vec![vec![]; spec.blocks()]);
+    let (mut steps, mut below) = (2usize, 0);
+    let next = |steps: usize| ((steps as f64) * 2f64.powf(0.25)).ceil() as usize;
+    while steps <= spec.max_steps() && below < 2 {
+        let nfe = spec.cost(name, steps, d)?;
+        if points.last().is_some_and(|p: &Point| nfe <= p.nfe) {
+            steps = next(steps);
+            continue;
+        }
+        let Some(r) = spec.measure(name, steps, d)? else {
+            progress(&format!(
+                "{family} {name:<8} d={d:<6} steps={steps:<6} NFE={nfe:<7} skipped (estimator refused)"
+            ));
+            steps = next(steps);
+            continue;
+        };
+        // Richardson block values are unbiased but can dip below 0 where TV ≈ 0 (far below every
+        // ε); N* needs non-negative curves, and clipping there cannot move a crossing at ε.
+        for (rep, &b) in reps.iter_mut().zip(&r.blocks) {
+            rep.push(b.max(0.0));
+        }
+        progress(&format!(
+            "{family} {name:<8} d={d:<6} steps={steps:<6} NFE={nfe:<7} TV={:.4}",
+            r.richardson.tv
+        ));
+        if r.plain.tv < floor {
+            below += 1;
+        }
+        points.push(Point {
+            family: family.into(),
+            sampler: name.into(),
+            d,
+            steps,
+            nfe,
+            tv: r.richardson,
+        });
+        steps = next(steps);
+    }
+    Ok((points, reps))
+}
+
+type Curve = (usize, Vec<f64>, Vec<Vec<f64>>);
+
+/// N*(d, ε) with bootstrap intervals for each d, then the exponent fit over the d's where N* was
+/// found.
+fn fit_one(spec: &dyn SweepSpec, name: &str, eps: f64, curves: &[Curve], out: &mut SweepResult) -> Result<()> {
+    let mut found = vec![];
+    for (d, nfe, reps) in curves {
+        let b = bootstrap_n_star(reps, nfe, eps, spec.draws(), spec.seed())?;
+        out.nstar.push(NStarRow {
+            family: spec.family().into(),
+            sampler: name.into(),
+            eps,
+            d: *d,
+            value: b.point.value,
+            low: b.interval.low,
+            high: b.interval.high,
+        });
+        if b.point.status == Crossing::Found {
+            found.push((*d, nfe.clone(), reps.clone(), b.point.value.unwrap_or(f64::NAN)));
+        }
+    }
+    if found.len() < 3 {
+        return Ok(());
+    }
+    let dims: Vec<f64> = found.iter().map(|f| f.0 as f64).collect();
+    let values: Vec<f64> = found.iter().map(|f| f.3).collect();
+    let boot_of = |from: usize| {
+        bootstrap_exponent(&dims[from..], spec.blocks(), spec.draws(), spec.seed(), |idx| {
+            found[from..]
+                .iter()
+                .map(|(_, nfe, reps, _)| Ok(n_star_of_replicates(reps, nfe, eps, idx)?.value))
+                .collect()
+        })
+    };
+    let boot = boot_of(0)?;
+    let from = (found.len() / 2).min(found.len() - 3);
+    let large = boot_of(from)?;
+    let local = local_slopes(&dims, &values)?;
+    let drift = local[from..]
+        .iter()
+        .map(|&(_, s)| (s - large.point.exponent).abs())
+        .fold(0.0, f64::max);
+    out.fits.push(Fit {
+        family: spec.family().into(),
+        sampler: name.into(),
+        eps,
+        exponent: boot.point.exponent,
+        ci_low: boot.interval.low,
+        ci_high: boot.interval.high,
+        local,
+        dims: found.iter().map(|f| f.0).collect(),
+        exponent_large_d: large.point.exponent,
+        large_d_ci: (large.interval.low, large.interval.high),
+        drift,
+        theory: spec.theory(name),
+    });
+    Ok(())
+}
