@@ -70,7 +70,12 @@ impl GridProblem {
 /// What is interpolated is the log-ratio `r(y) = ln p_α(y) − ln ν_δ(y)` to the reference
 /// coordinate law (exact at the nodes): it is small and smooth where the sampler is accurate, so
 /// its interpolation error is far below that of `ln p_α` itself, and the nested estimator needs
-/// no per-coordinate reference density. Tabulated for fast evaluation: for every interval
+/// no per-coordinate reference density. The table is **normalized** so that the interpolated
+/// density integrates to 1 over the mapped range: a relative error η in the mass of `p̂` would
+/// enter the d-fold sum as `d·η` (a bias growing like d while TV grows like √d; at d = 16,384
+/// an unnormalized G = 2001 table gave TV 0.099 against a converged 0.153). After
+/// normalization the first-order error cancels (`E_p[e] ≈ 0`) and what remains is second order.
+/// Tabulated for fast evaluation: for every interval
 /// `[y_j, y_{j+1})` the 4-point Lagrange interpolant through the stencil `j−1 … j+2` (clamped at
 /// the ends) in Newton form, and a uniform bucket index over `y` that finds the interval in O(1)
 /// on average.
@@ -85,6 +90,7 @@ pub struct PathMap {
     /// `bucket[k]`: the interval containing `y_0 + k·(y_{G−1} − y_0)/K`.
     bucket: Vec<u32>,
     inv_width: f64,
+    log_z: f64,
 }
 
 impl PathMap {
@@ -95,12 +101,16 @@ impl PathMap {
             .zip(&log_p)
             .map(|(&v, &l)| l - log_density_1d(reference, v))
             .collect();
-        let newton = (0..g - 1)
+        let mut newton: Vec<[f64; 7]> = (0..g - 1)
             .map(|j| {
                 let j0 = j.saturating_sub(1).min(g - 4);
                 newton_cubic(&y[j0..j0 + 4], &ratio[j0..j0 + 4])
             })
             .collect();
+        let log_z = log_mass(&y, &newton, reference);
+        for c in &mut newton {
+            c[3] -= log_z;
+        }
         let k = 4 * g;
         let inv_width = k as f64 / (y[g - 1] - y[0]);
         let bucket = (0..=k)
@@ -116,7 +126,14 @@ impl PathMap {
             newton,
             bucket,
             inv_width,
+            log_z,
         }
+    }
+
+    /// `ln ∫ p̂_α`: the log-mass of the tabulated density before normalization (0 for an exact
+    /// table). The stored log-ratio is normalized by it, see [`PathMap`].
+    pub fn log_normalization(&self) -> f64 {
+        self.log_z
     }
 
     /// The tabulated nodes `(y_j, ln p_α(y_j))`.
@@ -170,6 +187,23 @@ impl PathMap {
         let [x0, x1, x2, c0, c1, c2, c3] = self.newton[j];
         c0 + (y - x0) * (c1 + (y - x1) * (c2 + (y - x2) * c3))
     }
+}
+
+/// `ln ∫ p̂` of the interpolated density `p̂ = exp(r̂ + ln ν_δ)` over the mapped range: 8-point
+/// Gauss–Legendre on every interval (the integrand is smooth there), summed in node order.
+fn log_mass(y: &[f64], newton: &[[f64; 7]], reference: (Law1d, f64)) -> f64 {
+    let (nodes, weights) = crate::quad::gauss_legendre(8);
+    let mut mass = 0.0;
+    for (j, c) in newton.iter().enumerate() {
+        let (a, w) = (y[j], y[j + 1] - y[j]);
+        let [x0, x1, x2, c0, c1, c2, c3] = *c;
+        for (t, wt) in nodes.iter().zip(&weights) {
+            let v = a + w * t;
+            let r = c0 + (v - x0) * (c1 + (v - x1) * (c2 + (v - x2) * c3));
+            mass += w * wt * (r + log_density_1d(reference, v)).exp();
+        }
+    }
+    mass.ln()
 }
 
 /// `ln ν_t(y)` of one coordinate law (−∞ where it has no closed form).
