@@ -230,3 +230,79 @@ fn tv_prints_the_required_json_fields_and_rejects_inapplicable_estimators() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("does not apply"));
 }
+
+/// Log-concave samplers through `sample`: the CSV equals the library's `sample_potential` output
+/// bit for bit, the sidecar reports gradients and the MALA acceptance, and non-log-concave
+/// targets or unshipped data sets are refused with exit status 2.
+#[test]
+fn log_concave_samplers_run_from_the_cli() {
+    use randmid::langevin::{LcStart, Mala, sample_potential};
+    use randmid::potential::LogCoshProduct;
+    let out = tmp("lc.csv");
+    let o = randmid(&[
+        "sample",
+        "--target",
+        "logcosh",
+        "--dim",
+        "3",
+        "--sampler",
+        "mala",
+        "--steps",
+        "20",
+        "--step-size",
+        "0.4",
+        "--n",
+        "16",
+        "--seed",
+        "5",
+        "--out",
+        &out,
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let f = LogCoshProduct::new(3).unwrap();
+    let lib = sample_potential(&f, &Mala::new(0.4, 20).unwrap(), &LcStart::Point(vec![0.0; 3]), 16, 5).unwrap();
+    let csv: Vec<f64> = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .flat_map(|l| l.split(',').map(|v| v.parse::<f64>().unwrap()).collect::<Vec<_>>())
+        .collect();
+    assert_eq!(csv, lib.samples);
+    let meta = std::fs::read_to_string(format!("{out}.json")).unwrap();
+    assert!(meta.contains("\"gradients_per_sample\": 21"), "{meta}");
+    assert!(meta.contains(&format!("{}", lib.acceptance().unwrap())), "{meta}");
+    for bad in [
+        vec!["sample", "--target", "bimodal", "--sampler", "ula", "--out", &out],
+        vec![
+            "sample",
+            "--target",
+            "logistic",
+            "--data",
+            "german",
+            "--sampler",
+            "ulmc",
+            "--out",
+            &out,
+        ],
+        vec!["sample", "--target", "logistic", "--sampler", "rm", "--out", &out],
+        vec![
+            "sample",
+            "--target",
+            "ill-gaussian",
+            "--kappa",
+            "0.5",
+            "--sampler",
+            "gcc-lc",
+            "--out",
+            &out,
+        ],
+    ] {
+        let o = randmid(&bad);
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{bad:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(!o.stderr.is_empty());
+    }
+}

@@ -44,6 +44,11 @@ impl Args {
         self.values.remove(key)
     }
 
+    /// Looks at a string option without taking it.
+    pub fn peek(&self, key: &str) -> Option<&str> {
+        self.values.get(key).map(String::as_str)
+    }
+
     /// Takes a string option or the default.
     pub fn str_or(&mut self, key: &str, default: &str) -> String {
         self.str(key).unwrap_or_else(|| default.to_string())

@@ -28,7 +28,19 @@ pub const TARGETS: &[(&str, &str, &str)] = &[
     (
         "logcosh",
         "",
-        "i.i.d. product of density ∝ exp(−x²/2 − log cosh x); score at t > 0 by 1-D quadrature",
+        "i.i.d. product of density ∝ exp(−x²/2 − log cosh x); score at t > 0 by 1-D quadrature; \
+         as a potential f = Σ x²/2 + ln cosh x (m = 1, L = 2)",
+    ),
+    (
+        "ill-gaussian",
+        "--kappa K (100)",
+        "N(0, diag(1/λ)) with λ = logspace(−½ log₁₀ K, ½ log₁₀ K, d): condition number K",
+    ),
+    (
+        "logistic",
+        "--data breast-cancer --prior-var S2 (1)",
+        "log-concave samplers only: Bayesian logistic regression posterior on the shipped Wisconsin \
+         breast-cancer data (d = 31, standardised, intercept first, prior N(0, S2 I))",
     ),
 ];
 
@@ -68,6 +80,27 @@ pub const SAMPLERS: &[(&str, &str, &str)] = &[
         "rm+rm-ulmc",
         "PC options",
         "Algorithm 3: RM predictor + Shen–Lee randomized-midpoint ULMC corrector",
+    ),
+    ("ula", "LC options", "log-concave: unadjusted Langevin, 1 gradient/step"),
+    (
+        "mala",
+        "LC options",
+        "log-concave: Metropolis-adjusted Langevin (acceptance in the JSON sidecar), 1 gradient/step",
+    ),
+    (
+        "ulmc",
+        "LC options",
+        "log-concave: exponential-integrator underdamped Langevin (Cheng et al. 2018), 1 gradient/step",
+    ),
+    (
+        "rm-ulmc",
+        "LC options",
+        "log-concave: Shen–Lee randomized-midpoint ULMC (SL19 Alg. 1, general γ), 2 gradients/step",
+    ),
+    (
+        "gcc-lc",
+        "LC options + --corr-time T_c (0.5/√L) --corr-step h_c (h)",
+        "log-concave: GCC24's TV algorithm (reconstructed): RM-ULMC, then ULMC with fresh velocity",
     ),
 ];
 
@@ -140,6 +173,22 @@ pub fn target(args: &mut Args) -> Result<(BuiltTarget, Json)> {
             )
         }
         "logcosh" => (BuiltTarget::Product(Product::iid(Law1d::log_cosh(), dim)?), vec![]),
+        "ill-gaussian" => {
+            let kappa = args.f64_or("kappa", 100.0)?;
+            let f = crate::potential::DiagGaussian::ill_conditioned(dim, kappa)?;
+            let var = f.precision().iter().map(|l| 1.0 / l).collect();
+            (
+                BuiltTarget::Gaussian(Gaussian::diagonal(vec![0.0; dim], var)?),
+                vec![("kappa", Json::Num(kappa))],
+            )
+        }
+        "logistic" => {
+            return Err(bad(
+                "target `logistic` is a potential without diffusion marginals: use a log-concave sampler \
+                 (ula, mala, ulmc, rm-ulmc, gcc-lc)"
+                    .into(),
+            ));
+        }
         other => return Err(bad(format!("unknown target `{other}` (see `randmid targets`)"))),
     };
     let mut cfg = vec![("name", Json::Str(name)), ("dim", Json::Int(dim as i64))];

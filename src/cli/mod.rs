@@ -5,6 +5,7 @@
 pub mod args;
 pub mod build;
 pub mod json;
+pub mod lc;
 pub mod progress;
 pub mod scale;
 pub mod tv;
@@ -31,9 +32,13 @@ USAGE:
   randmid tv --target NAME … --dim D --sampler NAME … [--exact-start] [--t-max T --t-min DELTA]
              [--estimator semi-analytic|grid|histogram|auto] [--n N --inner M --blocks B --bins B]
              [--seed S] [--json]        TV(sampler output, exact q_δ) with a 95% CI
-  randmid scale --claim c1 [--quick] [--samplers ei,rm,ei+ulmc,rm+ulmc,ei+ulmc:paper,rm+ulmc:paper] --out DIR
+  randmid scale --claim c1 [--family iso-gaussian|bimodal] [--quick]
+                [--samplers ei,rm,ei+ulmc,rm+ulmc,ei+ulmc:paper,rm+ulmc:paper] --out DIR
                                      C1 sweep: TV vs NFE over d, N*(d, ε), fitted exponents
-                                     (DIR/c1.json, DIR/c1_points.csv)
+                                     (DIR/c1.json, DIR/c1_points.csv, plots)
+  randmid scale --claim c3 [--family iso-gaussian|ill-gaussian --kappa K] [--quick]
+                [--samplers ula,ulmc,rm-ulmc,ulmc+ulmc,gcc-lc] --out DIR
+                                     C3 sweep (log-concave, Gaussian potentials, start at π)
   randmid targets                    list targets and their options
   randmid samplers                   list samplers and their options
   randmid help                       this text
@@ -43,6 +48,9 @@ SAMPLER OPTIONS:
   predictor–corrector (X+Y): --schedule user|paper (user)
      user:  --steps --grid --chunk Δ (1) --gamma γ (2) --corr-step h_c (0.05) --corr-time T_c (0.5)
      paper: --eps ε (0.1) [--lipschitz L (the target's)]   (reconstructed schedule, see rustdoc)
+  log-concave (ula, mala, ulmc, rm-ulmc, gcc-lc) on iso-gaussian, ill-gaussian, logcosh, logistic:
+     LC:    --steps N (100) --step-size h (0.1/√L kinetic, 0.1/L ula/mala) --gamma γ (2√L)
+            [--start-var v] (chains start at x* or N(x*, v I))
 ";
 
 /// Runs the CLI on `argv[1..]`; returns the process exit code (0 on success, 2 on bad usage,
@@ -175,6 +183,11 @@ fn list(args: Args, rows: &[(&str, &str, &str)]) -> Result<()> {
 }
 
 fn sample(mut args: Args) -> Result<()> {
+    if let Some(name) = args.peek("sampler").filter(|n| lc::NAMES.contains(n)) {
+        let name = name.to_string();
+        args.str("sampler");
+        return lc::run(&name, args);
+    }
     let (target, tcfg) = build::target(&mut args)?;
     let (sampler, scfg) = build::sampler(&mut args, target.as_dyn())?;
     let (choice, ecfg) = build::score_error(&mut args, target.boxed())?;
