@@ -14,6 +14,10 @@
 //!   trait that user algorithms implement too.
 //! * [`driver`]: runs many samples in parallel with one random stream per sample index, so a
 //!   result depends only on `(seed, index)`.
+//! * [`potential`] and [`langevin`]: log-concave targets `π ∝ e^{−f}` and their samplers (ULA,
+//!   MALA, ULMC, Shen–Lee RM-ULMC, GCC24's log-concave algorithm), claim C3.
+//! * [`tv`], [`scaling`], [`sweep`]: the instrument — TV estimators with oracles, N*(d, ε) and
+//!   exponent fits, and the claim sweeps behind `randmid scale`.
 //!
 //! ```
 //! use randmid::{driver::{sample, Start}, sampler::Ode, target::Gaussian, grid::TimeGrid};
