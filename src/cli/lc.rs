@@ -110,25 +110,16 @@ pub fn run(name: &str, mut args: Args) -> Result<()> {
     let result = sample_potential(f.as_ref(), s.as_ref(), &start, n, seed)?;
     let wall = clock.elapsed().as_secs_f64();
     write_csv(&out, &result.samples, result.dim)?;
-    let meta = Json::obj([
-        ("command", Json::Str("sample".into())),
-        ("randmid_version", Json::Str(env!("CARGO_PKG_VERSION").into())),
-        ("target", tcfg),
-        ("sampler", scfg),
-        (
-            "start",
-            Json::Str(start_var.map_or("x*".into(), |v| format!("N(x*, {v} I)"))),
-        ),
-        ("n", Json::Int(n as i64)),
-        ("seed", Json::Int(seed as i64)),
-        ("dim", Json::Int(result.dim as i64)),
+    let start = start_var.map_or("x*".into(), |v| format!("N(x*, {v} I)"));
+    let rest = vec![
         (
             "gradients_per_sample",
             Json::Int((result.stats.grads / n as u64) as i64),
         ),
         ("acceptance", result.acceptance().map_or(Json::Null, Json::Num)),
         ("wall_time_s", Json::Num(wall)),
-    ]);
+    ];
+    let meta = super::sample_meta([tcfg, scfg], start, [n, seed as usize, result.dim], rest);
     write_file(&format!("{out}.json"), &meta.pretty())?;
     eprintln!(
         "wrote {n} samples (d = {}) to {out}; {} gradients per sample{}; {wall:.3} s",

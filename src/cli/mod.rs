@@ -171,6 +171,28 @@ fn check_c3(quick: bool) -> Result<()> {
     Ok(())
 }
 
+/// The sidecar of `sample`: command, version, `[target, sampler]`, start, `[n, seed, dim]`,
+/// then the command's own entries.
+pub(crate) fn sample_meta(
+    [target, sampler]: [Json; 2],
+    start: String,
+    [n, seed, dim]: [usize; 3],
+    rest: Vec<(&'static str, Json)>,
+) -> Json {
+    let mut entries = vec![
+        ("command", Json::Str("sample".into())),
+        ("randmid_version", Json::Str(env!("CARGO_PKG_VERSION").into())),
+        ("target", target),
+        ("sampler", sampler),
+        ("start", Json::Str(start)),
+        ("n", Json::Int(n as i64)),
+        ("seed", Json::Int(seed as i64)),
+        ("dim", Json::Int(dim as i64)),
+    ];
+    entries.extend(rest);
+    Json::obj(entries)
+}
+
 fn list(args: Args, rows: &[(&str, &str, &str)]) -> Result<()> {
     args.finish()?;
     for (name, opts, what) in rows {
@@ -215,31 +237,20 @@ fn sample(mut args: Args) -> Result<()> {
     };
     let wall = clock.elapsed().as_secs_f64();
     write_csv(&out, &result.samples, result.dim)?;
-    let meta = Json::obj([
-        ("command", Json::Str("sample".into())),
-        ("randmid_version", Json::Str(env!("CARGO_PKG_VERSION").into())),
-        ("target", tcfg),
-        ("sampler", scfg),
+    let start = if start == Start::Exact { "exact q_T" } else { "N(0, I)" };
+    let threads = if threads > 0 {
+        threads
+    } else {
+        rayon::current_num_threads()
+    };
+    let rest = vec![
         ("score_error", ecfg),
-        (
-            "start",
-            Json::Str(if start == Start::Exact { "exact q_T" } else { "N(0, I)" }.into()),
-        ),
-        ("n", Json::Int(n as i64)),
-        ("seed", Json::Int(seed as i64)),
-        ("dim", Json::Int(result.dim as i64)),
         ("nfe_per_sample", Json::Int(result.nfe_per_sample as i64)),
         ("nfe_total", Json::Int(result.nfe.iter().sum::<u64>() as i64)),
-        (
-            "threads",
-            Json::Int(if threads > 0 {
-                threads
-            } else {
-                rayon::current_num_threads()
-            } as i64),
-        ),
+        ("threads", Json::Int(threads as i64)),
         ("wall_time_s", Json::Num(wall)),
-    ]);
+    ];
+    let meta = sample_meta([tcfg, scfg], start.into(), [n, seed as usize, result.dim], rest);
     write_file(&format!("{out}.json"), &meta.pretty())?;
     eprintln!(
         "wrote {n} samples (d = {}) to {out}; NFE per sample {}; {wall:.3} s",

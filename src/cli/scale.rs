@@ -168,23 +168,30 @@ fn sweep_json(claim: &str, config: Json, r: &SweepResult) -> Json {
     ])
 }
 
+/// The configuration entries every sweep has, then the claim's own.
+fn config_json(spec: &dyn SweepSpec, family: String, own: Vec<(&'static str, Json)>) -> Json {
+    let a = spec.axes();
+    let mut entries = vec![
+        ("family", Json::Str(family)),
+        ("dims", Json::Arr(a.dims.iter().map(|&d| Json::Int(d as i64)).collect())),
+        ("epsilons", Json::Arr(a.eps.iter().map(|&e| Json::Num(e)).collect())),
+        ("n", Json::Int(a.nested.n as i64)),
+        ("inner_m", Json::Int(a.nested.m as i64)),
+        ("blocks", Json::Int(a.nested.blocks as i64)),
+        ("seed", Json::Int(a.nested.seed as i64)),
+    ];
+    entries.extend(own);
+    entries.push(("bootstrap_draws", Json::Int(a.draws as i64)));
+    Json::obj(entries)
+}
+
 fn c1_config_json(cfg: &C1Config) -> Json {
-    Json::obj([
-        ("family", Json::Str(family_json(cfg))),
-        (
-            "dims",
-            Json::Arr(cfg.dims.iter().map(|&d| Json::Int(d as i64)).collect()),
-        ),
-        ("epsilons", Json::Arr(cfg.eps.iter().map(|&e| Json::Num(e)).collect())),
-        ("n", Json::Int(cfg.nested.n as i64)),
-        ("inner_m", Json::Int(cfg.nested.m as i64)),
-        ("blocks", Json::Int(cfg.nested.blocks as i64)),
-        ("seed", Json::Int(cfg.nested.seed as i64)),
+    let own = vec![
         ("t_max", Json::Num(cfg.t_max)),
         ("t_min", Json::Num(cfg.t_min)),
         ("data_variance", Json::Num(cfg.var)),
-        ("bootstrap_draws", Json::Int(cfg.draws as i64)),
-    ])
+    ];
+    config_json(cfg, family_json(cfg), own)
 }
 
 fn c3_config_json(cfg: &C3Config) -> Json {
@@ -192,22 +199,12 @@ fn c3_config_json(cfg: &C3Config) -> Json {
         C3Family::IsoGaussian => "iso-gaussian(λ=1)".to_string(),
         C3Family::IllGaussian { kappa } => format!("ill-gaussian(κ={kappa}, 8 levels)"),
     };
-    Json::obj([
-        ("family", Json::Str(family)),
-        (
-            "dims",
-            Json::Arr(cfg.dims.iter().map(|&d| Json::Int(d as i64)).collect()),
-        ),
-        ("epsilons", Json::Arr(cfg.eps.iter().map(|&e| Json::Num(e)).collect())),
-        ("n", Json::Int(cfg.nested.n as i64)),
-        ("inner_m", Json::Int(cfg.nested.m as i64)),
-        ("blocks", Json::Int(cfg.nested.blocks as i64)),
-        ("seed", Json::Int(cfg.nested.seed as i64)),
+    let own = vec![
         ("horizon", Json::Num(cfg.horizon)),
         ("corrector_time", Json::Num(cfg.corr_time)),
         ("start", Json::Str("exact π".into())),
-        ("bootstrap_draws", Json::Int(cfg.draws as i64)),
-    ])
+    ];
+    config_json(cfg, family, own)
 }
 
 /// `DIR/<claim>_tv_<sampler>.{svg,png}` (TV vs NFE per d, ε levels dashed) and
@@ -215,9 +212,10 @@ fn c3_config_json(cfg: &C3Config) -> Json {
 /// slopes 1/2 and 5/12, dashed).
 fn plots(dir: &str, claim: &str, spec: &dyn SweepSpec, r: &SweepResult) -> Result<()> {
     let upper = claim.to_uppercase();
-    for name in spec.samplers() {
+    for name in spec.axes().samplers {
         let series = spec
-            .dims()
+            .axes()
+            .dims
             .iter()
             .map(|&d| Series {
                 label: format!("d = {d}"),
@@ -231,15 +229,15 @@ fn plots(dir: &str, claim: &str, spec: &dyn SweepSpec, r: &SweepResult) -> Resul
             })
             .collect();
         let chart = LogLogChart {
-            title: format!("{upper} {name}: TV vs cost ({})", spec.family()),
+            title: format!("{upper} {name}: TV vs cost ({})", spec.axes().family),
             x_label: "evaluations per sample".into(),
             y_label: "TV".into(),
             series,
-            levels: spec.eps().to_vec(),
+            levels: spec.axes().eps.to_vec(),
         };
         chart.write(&format!("{dir}/{claim}_tv_{}", name.replace(['+', ':', '-'], "_")))?;
     }
-    for &eps in spec.eps() {
+    for &eps in spec.axes().eps {
         nstar_chart(&upper, spec, r, eps).write(&format!("{dir}/{claim}_nstar_eps{eps}"))?;
     }
     Ok(())
@@ -247,7 +245,7 @@ fn plots(dir: &str, claim: &str, spec: &dyn SweepSpec, r: &SweepResult) -> Resul
 
 fn nstar_chart(upper: &str, spec: &dyn SweepSpec, r: &SweepResult, eps: f64) -> LogLogChart {
     let mut series = vec![];
-    for name in spec.samplers() {
+    for name in spec.axes().samplers {
         let pts: Vec<(f64, f64)> = r
             .nstar
             .iter()
@@ -256,7 +254,10 @@ fn nstar_chart(upper: &str, spec: &dyn SweepSpec, r: &SweepResult, eps: f64) -> 
             .collect();
         if let Some(fit) = r.fits.iter().find(|f| &f.sampler == name && f.eps == eps) {
             let c = pts.first().map_or(1.0, |&(d, v)| v / d.powf(fit.exponent));
-            let ends = [spec.dims()[0] as f64, *spec.dims().last().unwrap_or(&1) as f64];
+            let ends = [
+                spec.axes().dims[0] as f64,
+                *spec.axes().dims.last().unwrap_or(&1) as f64,
+            ];
             series.push(Series {
                 label: format!("{name} fit, β = {:.3}", fit.exponent),
                 points: ends.iter().map(|&d| (d, c * d.powf(fit.exponent))).collect(),
@@ -274,7 +275,7 @@ fn nstar_chart(upper: &str, spec: &dyn SweepSpec, r: &SweepResult, eps: f64) -> 
         .find(|s| !s.dashed && !s.points.is_empty())
         .map(|s| s.points[0]);
     if let Some((d0, v0)) = anchor {
-        let last = *spec.dims().last().unwrap_or(&1) as f64;
+        let last = *spec.axes().dims.last().unwrap_or(&1) as f64;
         for (label, slope) in [("reference slope 1/2", 0.5), ("reference slope 5/12", 5.0 / 12.0)] {
             series.push(Series {
                 label: label.into(),
@@ -284,7 +285,7 @@ fn nstar_chart(upper: &str, spec: &dyn SweepSpec, r: &SweepResult, eps: f64) -> 
         }
     }
     LogLogChart {
-        title: format!("{upper}: N*(d, ε = {eps}) ({})", spec.family()),
+        title: format!("{upper}: N*(d, ε = {eps}) ({})", spec.axes().family),
         x_label: "dimension d".into(),
         y_label: "N* (NFE)".into(),
         series,

@@ -503,48 +503,6 @@ mod tests {
         }
     }
 
-    /// `cargo test --release --lib grad_batch_timing -- --ignored --nocapture`: the GEMM batch
-    /// against the trait's default (one fused row pass per sample).
-    #[test]
-    #[ignore = "timing, not a check"]
-    fn grad_batch_timing() {
-        struct PerSample<'a>(&'a Logistic);
-        impl Potential for PerSample<'_> {
-            fn dim(&self) -> usize {
-                self.0.dim()
-            }
-            fn value(&self, x: &[f64]) -> f64 {
-                self.0.value(x)
-            }
-            fn grad(&self, x: &[f64], out: &mut [f64]) {
-                self.0.grad(x, out)
-            }
-            fn strong_convexity(&self) -> f64 {
-                self.0.strong_convexity()
-            }
-            fn smoothness(&self) -> f64 {
-                self.0.smoothness()
-            }
-            fn describe(&self) -> String {
-                self.0.describe()
-            }
-        }
-        let post = Logistic::breast_cancer(1.0).unwrap();
-        let mut rng = ChaCha8Rng::seed_from_u64(4);
-        for b in [1, 4, 8, 32, 256, 4096] {
-            let xs = random_beta(&mut rng, b * 31, 1.0);
-            let mut out = vec![0.0; b * 31];
-            let reps = (20_000 / b).max(3);
-            let time = |p: &dyn Potential, out: &mut [f64]| {
-                let t = std::time::Instant::now();
-                (0..reps).for_each(|_| p.grad_batch(&xs, out));
-                t.elapsed().as_secs_f64() / (reps * b) as f64 * 1e6
-            };
-            let (t_row, t_gemm) = (time(&PerSample(&post), &mut out), time(&post, &mut out));
-            println!("batch {b:5}: per-sample {t_row:.2} µs/sample, GEMM {t_gemm:.2} µs/sample");
-        }
-    }
-
     #[test]
     fn hessian_spectrum_within_m_and_l() {
         let post = Logistic::breast_cancer(1.0).unwrap();

@@ -12,7 +12,7 @@
 //! Each configuration uses the same seed, so the estimator's blocks are common-random-number
 //! replicates across step counts.
 
-use super::{Progress, SweepResult, SweepSpec, run_sweep};
+use super::{Progress, SweepAxes, SweepResult, SweepSpec, run_sweep};
 use crate::driver::Start;
 use crate::error::{Error, Result};
 use crate::grid::TimeGrid;
@@ -262,29 +262,16 @@ fn estimate(cfg: &C1Config, sampler: &dyn StagedSampler, name: &str, d: usize) -
 }
 
 impl SweepSpec for C1Config {
-    fn family(&self) -> &str {
-        self.family.name()
-    }
-    fn samplers(&self) -> &[String] {
-        &self.samplers
-    }
-    fn dims(&self) -> &[usize] {
-        &self.dims
-    }
-    fn eps(&self) -> &[f64] {
-        &self.eps
-    }
-    fn blocks(&self) -> usize {
-        self.nested.blocks
-    }
-    fn draws(&self) -> usize {
-        self.draws
-    }
-    fn seed(&self) -> u64 {
-        self.nested.seed
-    }
-    fn max_steps(&self) -> usize {
-        self.max_steps
+    fn axes(&self) -> SweepAxes<'_> {
+        SweepAxes {
+            family: self.family.name(),
+            samplers: &self.samplers,
+            dims: &self.dims,
+            eps: &self.eps,
+            nested: &self.nested,
+            max_steps: self.max_steps,
+            draws: self.draws,
+        }
     }
     fn cost(&self, name: &str, steps: usize, d: usize) -> Result<u64> {
         Ok(stages_nfe(&c1_sampler(name, steps, d, self)?.stages()))

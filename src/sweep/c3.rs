@@ -22,7 +22,7 @@
 //! so neither the semi-analytic nor the product estimators apply (its stationary law is exact;
 //! see the tests).
 
-use super::{Progress, SweepResult, SweepSpec, run_sweep};
+use super::{Progress, SweepAxes, SweepResult, SweepSpec, run_sweep};
 use crate::error::{Error, Result};
 use crate::langevin::Kinetic;
 use crate::sampler::Staged;
@@ -206,29 +206,16 @@ fn ula_law(prec: &[f64], h: f64, steps: usize) -> DiagLaw {
 }
 
 impl SweepSpec for C3Config {
-    fn family(&self) -> &str {
-        self.family.name()
-    }
-    fn samplers(&self) -> &[String] {
-        &self.samplers
-    }
-    fn dims(&self) -> &[usize] {
-        &self.dims
-    }
-    fn eps(&self) -> &[f64] {
-        &self.eps
-    }
-    fn blocks(&self) -> usize {
-        self.nested.blocks
-    }
-    fn draws(&self) -> usize {
-        self.draws
-    }
-    fn seed(&self) -> u64 {
-        self.nested.seed
-    }
-    fn max_steps(&self) -> usize {
-        self.max_steps
+    fn axes(&self) -> SweepAxes<'_> {
+        SweepAxes {
+            family: self.family.name(),
+            samplers: &self.samplers,
+            dims: &self.dims,
+            eps: &self.eps,
+            nested: &self.nested,
+            max_steps: self.max_steps,
+            draws: self.draws,
+        }
     }
     fn cost(&self, name: &str, steps: usize, d: usize) -> Result<u64> {
         c3_sampler_cost(name, steps, d, self)

@@ -12,7 +12,7 @@
 use crate::error::Result;
 use crate::scaling::{Crossing, bootstrap_exponent, bootstrap_n_star, local_slopes, n_star_of_replicates};
 use crate::tv::TvEstimate;
-use crate::tv::nested::NestedTv;
+use crate::tv::nested::{NestedConfig, NestedTv};
 
 pub mod c1;
 pub mod c3;
@@ -23,25 +23,31 @@ pub use c3::{C3Config, C3Family, c3_sampler_cost, run_c3};
 /// The result type of the C1 sweep (kept for callers of the first release).
 pub type C1Result = SweepResult;
 
+/// The axes of a sweep: what is varied and how each point is estimated.
+#[derive(Debug, Clone, Copy)]
+pub struct SweepAxes<'a> {
+    /// Target family name, e.g. `iso-gaussian`.
+    pub family: &'a str,
+    /// Sampler names, in sweep order.
+    pub samplers: &'a [String],
+    /// Dimensions.
+    pub dims: &'a [usize],
+    /// TV tolerances ε.
+    pub eps: &'a [f64],
+    /// The nested estimator's configuration (its blocks are the bootstrap replicates, its seed
+    /// also seeds the bootstrap).
+    pub nested: &'a NestedConfig,
+    /// Largest resolution (steps) tried.
+    pub max_steps: usize,
+    /// Bootstrap draws.
+    pub draws: usize,
+}
+
 /// What a claim's sweep measures. Implementations are configurations ([`C1Config`],
 /// [`C3Config`]).
 pub trait SweepSpec {
-    /// Target family name, e.g. `iso-gaussian`.
-    fn family(&self) -> &str;
-    /// Sampler names, in sweep order.
-    fn samplers(&self) -> &[String];
-    /// Dimensions.
-    fn dims(&self) -> &[usize];
-    /// TV tolerances ε.
-    fn eps(&self) -> &[f64];
-    /// Estimator blocks (replicates for the bootstrap).
-    fn blocks(&self) -> usize;
-    /// Bootstrap draws.
-    fn draws(&self) -> usize;
-    /// Seed of the estimator and the bootstrap.
-    fn seed(&self) -> u64;
-    /// Largest resolution (steps) tried.
-    fn max_steps(&self) -> usize;
+    /// The sweep's axes.
+    fn axes(&self) -> SweepAxes<'_>;
     /// Cost per sample (score or gradient evaluations) of `name` at resolution `steps` in
     /// dimension `d`.
     ///
@@ -152,11 +158,11 @@ pub struct Progress<'a> {
 /// Propagates sampler, estimator and fitting errors.
 pub fn run_sweep(spec: &dyn SweepSpec, progress: &mut dyn FnMut(&Progress)) -> Result<SweepResult> {
     let mut out = SweepResult::default();
-    let total = spec.samplers().len() * spec.dims().len();
+    let total = spec.axes().samplers.len() * spec.axes().dims.len();
     let mut done = 0;
-    for name in spec.samplers() {
+    for name in spec.axes().samplers {
         let mut curves = vec![];
-        for &d in spec.dims() {
+        for &d in spec.axes().dims {
             let mut report = |line: &str| {
                 progress(&Progress {
                     curves_done: done,
@@ -170,7 +176,7 @@ pub fn run_sweep(spec: &dyn SweepSpec, progress: &mut dyn FnMut(&Progress)) -> R
             out.points.extend(points);
             curves.push((d, nfe, reps));
         }
-        for &eps in spec.eps() {
+        for &eps in spec.axes().eps {
             fit_one(spec, name, eps, &curves, &mut out)?;
         }
     }
@@ -187,12 +193,12 @@ fn curve(
     d: usize,
     progress: &mut dyn FnMut(&str),
 ) -> Result<(Vec<Point>, Vec<Vec<f64>>)> {
-    let family = spec.family();
-    let floor = spec.eps().iter().cloned().fold(f64::INFINITY, f64::min) / 4.0;
-    let (mut points, mut reps) = (vec![], vec![vec![]; spec.blocks()]);
+    let family = spec.axes().family;
+    let floor = spec.axes().eps.iter().cloned().fold(f64::INFINITY, f64::min) / 4.0;
+    let (mut points, mut reps) = (vec![], vec![vec![]; spec.axes().nested.blocks]);
     let (mut steps, mut below) = (2usize, 0);
     let next = |steps: usize| ((steps as f64) * 2f64.powf(0.25)).ceil() as usize;
-    while steps <= spec.max_steps() && below < 2 {
+    while steps <= spec.axes().max_steps && below < 2 {
         let nfe = spec.cost(name, steps, d)?;
         if points.last().is_some_and(|p: &Point| nfe <= p.nfe) {
             steps = next(steps);
@@ -237,9 +243,9 @@ type Curve = (usize, Vec<f64>, Vec<Vec<f64>>);
 fn fit_one(spec: &dyn SweepSpec, name: &str, eps: f64, curves: &[Curve], out: &mut SweepResult) -> Result<()> {
     let mut found = vec![];
     for (d, nfe, reps) in curves {
-        let b = bootstrap_n_star(reps, nfe, eps, spec.draws(), spec.seed())?;
+        let b = bootstrap_n_star(reps, nfe, eps, spec.axes().draws, spec.axes().nested.seed)?;
         out.nstar.push(NStarRow {
-            family: spec.family().into(),
+            family: spec.axes().family.into(),
             sampler: name.into(),
             eps,
             d: *d,
@@ -257,12 +263,18 @@ fn fit_one(spec: &dyn SweepSpec, name: &str, eps: f64, curves: &[Curve], out: &m
     let dims: Vec<f64> = found.iter().map(|f| f.0 as f64).collect();
     let values: Vec<f64> = found.iter().map(|f| f.3).collect();
     let boot_of = |from: usize| {
-        bootstrap_exponent(&dims[from..], spec.blocks(), spec.draws(), spec.seed(), |idx| {
-            found[from..]
-                .iter()
-                .map(|(_, nfe, reps, _)| Ok(n_star_of_replicates(reps, nfe, eps, idx)?.value))
-                .collect()
-        })
+        bootstrap_exponent(
+            &dims[from..],
+            spec.axes().nested.blocks,
+            spec.axes().draws,
+            spec.axes().nested.seed,
+            |idx| {
+                found[from..]
+                    .iter()
+                    .map(|(_, nfe, reps, _)| Ok(n_star_of_replicates(reps, nfe, eps, idx)?.value))
+                    .collect()
+            },
+        )
     };
     let boot = boot_of(0)?;
     let from = (found.len() / 2).min(found.len() - 3);
@@ -273,7 +285,7 @@ fn fit_one(spec: &dyn SweepSpec, name: &str, eps: f64, curves: &[Curve], out: &m
         .map(|&(_, s)| (s - large.point.exponent).abs())
         .fold(0.0, f64::max);
     out.fits.push(Fit {
-        family: spec.family().into(),
+        family: spec.axes().family.into(),
         sampler: name.into(),
         eps,
         exponent: boot.point.exponent,
