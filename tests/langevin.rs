@@ -241,3 +241,56 @@ fn bad_input_is_rejected() {
     };
     assert!(sample_potential(&f, &s, &bad_var, 4, 0).is_err());
 }
+
+/// `LcStart::Correlated` draws `N(center, C Cᵀ)`: with a sampler that does nothing, the sample
+/// mean and covariance match within 4 SE (n = 20,000; SE of a covariance entry
+/// √((Σ_ii Σ_jj + Σ_ij²)/n)); a factor of the wrong size is refused.
+#[test]
+fn correlated_start_has_the_requested_covariance() {
+    struct Stay;
+    impl LogConcaveSampler for Stay {
+        fn name(&self) -> String {
+            "stay".into()
+        }
+        fn run_potential(
+            &self,
+            _: &dyn Potential,
+            _: &mut [f64],
+            _: &mut randmid::rng::SampleRng,
+        ) -> randmid::langevin::RunStats {
+            randmid::langevin::RunStats::default()
+        }
+    }
+    let (d, n) = (3, 20_000);
+    let f = LogCoshProduct::new(d).unwrap();
+    let factor = vec![1.0, 0.0, 0.0, 0.5, 2.0, 0.0, -1.0, 0.3, 0.7];
+    let center = vec![1.0, -2.0, 0.5];
+    let start = LcStart::Correlated {
+        center: center.clone(),
+        factor: factor.clone(),
+    };
+    let out = sample_potential(&f, &Stay, &start, n, 11).unwrap();
+    let cov = |i: usize, j: usize| (0..d).map(|k| factor[i * d + k] * factor[j * d + k]).sum::<f64>();
+    for i in 0..d {
+        let m = out.samples.chunks(d).map(|x| x[i]).sum::<f64>() / n as f64;
+        assert!(
+            (m - center[i]).abs() < 4.0 * (cov(i, i) / n as f64).sqrt(),
+            "mean {i}: {m}"
+        );
+        for j in 0..=i {
+            let c = out
+                .samples
+                .chunks(d)
+                .map(|x| (x[i] - center[i]) * (x[j] - center[j]))
+                .sum::<f64>()
+                / n as f64;
+            let se = ((cov(i, i) * cov(j, j) + cov(i, j).powi(2)) / n as f64).sqrt();
+            assert!((c - cov(i, j)).abs() < 4.0 * se, "cov {i}{j}: {c} vs {}", cov(i, j));
+        }
+    }
+    let bad = LcStart::Correlated {
+        center,
+        factor: vec![1.0; 4],
+    };
+    assert!(sample_potential(&f, &Stay, &bad, 4, 0).is_err());
+}

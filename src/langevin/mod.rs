@@ -63,6 +63,14 @@ pub enum LcStart {
         /// Variance per coordinate.
         var: f64,
     },
+    /// `N(center, C Cᵀ)` with `C` lower triangular, row-major `d × d` (e.g. the Laplace
+    /// approximation `N(x*, ∇²f(x*)^{−1})`: `C` the Cholesky factor of the inverse Hessian).
+    Correlated {
+        /// Mean.
+        center: Vec<f64>,
+        /// Row-major `d × d` factor `C` (only the lower triangle is read).
+        factor: Vec<f64>,
+    },
 }
 
 /// Samples with their cost.
@@ -113,6 +121,13 @@ pub fn sample_potential(
             crate::error::check_len("start center", dim, center.len())?;
             crate::error::check_positive("start variance", *var)?;
         }
+        LcStart::Correlated { center, factor } => {
+            crate::error::check_len("start center", dim, center.len())?;
+            crate::error::check_len("start factor (d × d)", dim * dim, factor.len())?;
+            for &c in factor {
+                crate::error::check_finite("start factor", c)?;
+            }
+        }
     }
     let mut samples = vec![0.0; n * dim];
     let mut stats = vec![RunStats::default(); n];
@@ -151,6 +166,15 @@ fn draw_start(start: &LcStart, rng: &mut SampleRng, x: &mut [f64]) {
             fill_normal(rng, x);
             let s = var.sqrt();
             x.iter_mut().zip(center).for_each(|(xi, c)| *xi = c + s * *xi);
+        }
+        LcStart::Correlated { center, factor } => {
+            let d = x.len();
+            let mut z = vec![0.0; d];
+            fill_normal(rng, &mut z);
+            for (i, xi) in x.iter_mut().enumerate() {
+                let row = &factor[i * d..i * d + i + 1];
+                *xi = center[i] + row.iter().zip(&z).map(|(c, zj)| c * zj).sum::<f64>();
+            }
         }
     }
 }
