@@ -37,9 +37,9 @@ use std::time::Instant;
 
 use nalgebra::{Cholesky, DMatrix, DVector, SymmetricEigen};
 use randmid::Error;
-use randmid::langevin::{Kinetic, LcStart, LogConcaveSampler, Mala, RunStats, Ula, sample_potential};
+use randmid::cli::json::Json;
+use randmid::langevin::{Kinetic, LcStart, LogConcaveSampler, Mala, Ula, sample_potential};
 use randmid::potential::{Logistic, Potential};
-use randmid::rng::{SampleRng, fill_normal};
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 
 const REFERENCE: &str = include_str!("../paper-notes/reference/logistic_breast_cancer_nuts.json");
@@ -65,36 +65,6 @@ const CHECK_CHAINS: usize = 800;
 const NUTS_SD_DRAWS: f64 = 25_000.0;
 const SEED: u64 = 20_250_611;
 
-/// All numbers of the (possibly nested) array stored under `"key": [ … ]` in the reference file,
-/// flattened in reading order.
-fn reference(key: &str) -> Vec<f64> {
-    let start = REFERENCE
-        .find(&format!("\"{key}\":"))
-        .unwrap_or_else(|| panic!("no key {key}"));
-    let open = start + REFERENCE[start..].find('[').expect("no array");
-    let mut depth = 0;
-    let mut close = open;
-    for (i, c) in REFERENCE[open..].char_indices() {
-        match c {
-            '[' => depth += 1,
-            ']' => {
-                depth -= 1;
-                if depth == 0 {
-                    close = open + i;
-                    break;
-                }
-            }
-            _ => {}
-        }
-    }
-    REFERENCE[open..close]
-        .split(['[', ']', ','])
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| s.parse().expect("not a number"))
-        .collect()
-}
-
 /// The NUTS reference.
 struct Nuts {
     mean: Vec<f64>,
@@ -106,27 +76,31 @@ struct Nuts {
 }
 
 impl Nuts {
-    fn load(d: usize) -> Self {
-        let (mean, sd, mcse_mean, cov) = (
-            reference("mean"),
-            reference("sd"),
-            reference("mcse_mean"),
-            reference("cov"),
-        );
-        assert_eq!((mean.len(), sd.len(), mcse_mean.len(), cov.len()), (d, d, d, d * d));
-        let cov = DMatrix::from_row_slice(d, d, &cov);
+    fn load(d: usize) -> randmid::Result<Self> {
+        let json = Json::parse(REFERENCE)?;
+        let get = |key: &str| json.get(key).unwrap_or_else(|| panic!("reference: no key {key}"));
+        let floats = |v: &Json| v.as_f64_vec().expect("reference: an array of numbers");
+        let (mean, sd, mcse_mean) = (floats(get("mean")), floats(get("sd")), floats(get("mcse_mean")));
+        let Json::Arr(rows) = get("cov") else {
+            panic!("reference: cov is not an array");
+        };
+        let rows: Vec<Vec<f64>> = rows.iter().map(floats).collect();
+        assert_eq!((mean.len(), sd.len(), mcse_mean.len(), rows.len()), (d, d, d, d));
+        assert!(rows.iter().all(|r| r.len() == d), "cov is not {d} × {d}");
+        let cov = DMatrix::from_fn(d, d, |i, j| rows[i][j]);
         let corr = DMatrix::from_fn(d, d, |i, j| cov[(i, j)] / (sd[i] * sd[j]));
-        Nuts {
+        Ok(Nuts {
             mean,
             sd,
             mcse_mean,
             cov,
             corr,
-        }
+        })
     }
 }
 
-/// The Laplace approximation `N(MAP, H(MAP)⁻¹)`: `x = MAP + L⁻ᵀ z` with `H = L Lᵀ`.
+/// The Laplace approximation `N(MAP, H(MAP)⁻¹)`: `x = MAP + C z` with `C Cᵀ = H⁻¹`, `C` lower
+/// triangular.
 struct Laplace {
     map: Vec<f64>,
     factor: DMatrix<f64>,
@@ -142,47 +116,29 @@ impl Laplace {
         let chol = Cholesky::new(h).ok_or(Error::NotPositiveDefinite {
             what: "the Hessian at the MAP",
         })?;
-        let d = map.len();
-        let l_inv = chol
-            .l()
-            .solve_lower_triangular(&DMatrix::identity(d, d))
+        let factor = Cholesky::new(chol.inverse())
             .ok_or(Error::NotPositiveDefinite {
-                what: "the Cholesky factor of H(MAP)",
-            })?;
+                what: "the inverse of H(MAP)",
+            })?
+            .l();
         Ok(Laplace {
             map,
-            factor: l_inv.transpose(),
+            factor,
             eig: (eig.min(), eig.max()),
         })
+    }
+
+    /// The per-chain start: a draw of `N(MAP, H(MAP)⁻¹)` from the chain's stream.
+    fn start(&self) -> LcStart {
+        LcStart::Correlated {
+            center: self.map.clone(),
+            factor: self.factor.transpose().as_slice().to_vec(),
+        }
     }
 
     /// Marginal sds `√diag(H⁻¹)`.
     fn sd(&self) -> Vec<f64> {
         self.factor.row_iter().map(|r| r.norm()).collect()
-    }
-}
-
-/// Draws the chain's start from the Laplace approximation (from the chain's own stream), then
-/// runs `inner`.
-struct LaplaceStart<'a> {
-    laplace: &'a Laplace,
-    inner: &'a dyn LogConcaveSampler,
-}
-
-impl LogConcaveSampler for LaplaceStart<'_> {
-    fn name(&self) -> String {
-        format!("{} from N(MAP, H(MAP)⁻¹)", self.inner.name())
-    }
-
-    fn run_potential(&self, f: &dyn Potential, x: &mut [f64], rng: &mut SampleRng) -> RunStats {
-        let mut z = DVector::zeros(x.len());
-        fill_normal(rng, z.as_mut_slice());
-        let dx = &self.laplace.factor * z;
-        x.iter_mut()
-            .zip(&self.laplace.map)
-            .zip(dx.iter())
-            .for_each(|((xi, m), e)| *xi = m + e);
-        self.inner.run_potential(f, x, rng)
     }
 }
 
@@ -381,7 +337,7 @@ struct Run {
 #[allow(clippy::too_many_arguments)]
 fn run(
     f: &Logistic,
-    laplace: &Laplace,
+    start: &LcStart,
     label: &'static str,
     role: &'static str,
     sampler: &dyn LogConcaveSampler,
@@ -390,11 +346,7 @@ fn run(
     seed: u64,
 ) -> randmid::Result<Run> {
     let t0 = Instant::now();
-    let wrapped = LaplaceStart {
-        laplace,
-        inner: sampler,
-    };
-    let out = sample_potential(f, &wrapped, &LcStart::Point(laplace.map.clone()), chains, seed)?;
+    let out = sample_potential(f, sampler, start, chains, seed)?;
     let wall_s = t0.elapsed().as_secs_f64();
     let run = Run {
         label,
@@ -430,8 +382,9 @@ fn main() -> randmid::Result<()> {
     let load_start = loadavg();
     let f = Logistic::breast_cancer(1.0)?;
     let d = f.dim();
-    let nuts = Nuts::load(d);
+    let nuts = Nuts::load(d)?;
     let laplace = Laplace::new(&f)?;
+    let start = laplace.start();
     let (m, l) = (f.strong_convexity(), f.smoothness());
     println!("{}: m = {m}, L = {l:.1}", f.describe());
     println!(
@@ -531,7 +484,7 @@ fn main() -> randmid::Result<()> {
     for (k, (label, role, sampler, h, n_steps, chains)) in plan.into_iter().enumerate() {
         runs.push(run(
             &f,
-            &laplace,
+            &start,
             label,
             role,
             sampler.as_ref(),

@@ -28,12 +28,12 @@
 //! About 1.26 million gradient evaluations, 27 s of CPU time: about 14 s on 2 idle cores (35 s
 //! measured while the machine's load average was 7.7).
 
-use nalgebra::{Cholesky, DMatrix, DVector};
-use randmid::langevin::{Kinetic, LcStart, LogConcaveSampler, Mala, RunStats, sample_potential};
-use randmid::potential::{Logistic, Potential};
-use randmid::rng::{SampleRng, fill_normal};
+mod common;
 
-const REFERENCE: &str = include_str!("../paper-notes/reference/logistic_breast_cancer_nuts.json");
+use common::{f64_array, nuts_reference};
+use nalgebra::Cholesky;
+use randmid::langevin::{Kinetic, LcStart, LogConcaveSampler, Mala, sample_potential};
+use randmid::potential::{Logistic, Potential};
 
 const CHAINS: usize = 400;
 const GAMMA: f64 = 2.0;
@@ -45,44 +45,6 @@ const T_MALA: f64 = 10.0;
 const NUTS_SD_DRAWS: f64 = 25_000.0;
 /// Tolerance in combined standard errors.
 const Z_MAX: f64 = 4.0;
-
-/// The numbers of the flat array stored under `"key": [ … ]` in the reference file.
-fn array(key: &str) -> Vec<f64> {
-    let start = REFERENCE
-        .find(&format!("\"{key}\":"))
-        .unwrap_or_else(|| panic!("no key {key}"));
-    let open = start + REFERENCE[start..].find('[').expect("no array");
-    let close = open + REFERENCE[open..].find(']').expect("unterminated array");
-    REFERENCE[open + 1..close]
-        .split(',')
-        .map(|s| s.trim().parse().expect("not a number"))
-        .collect()
-}
-
-/// Starts each chain from its own draw of `N(MAP, H(MAP)⁻¹)` (`MAP + L⁻ᵀ z`, `H = L Lᵀ`), drawn
-/// from the chain's stream, then runs `inner`.
-struct LaplaceStart<'a> {
-    map: &'a [f64],
-    factor: &'a DMatrix<f64>,
-    inner: &'a dyn LogConcaveSampler,
-}
-
-impl LogConcaveSampler for LaplaceStart<'_> {
-    fn name(&self) -> String {
-        format!("{} from the Laplace approximation", self.inner.name())
-    }
-
-    fn run_potential(&self, f: &dyn Potential, x: &mut [f64], rng: &mut SampleRng) -> RunStats {
-        let mut z = DVector::zeros(x.len());
-        fill_normal(rng, z.as_mut_slice());
-        let dx = self.factor * z;
-        x.iter_mut()
-            .zip(self.map)
-            .zip(dx.iter())
-            .for_each(|((xi, m), e)| *xi = m + e);
-        self.inner.run_potential(f, x, rng)
-    }
-}
 
 /// Per coordinate: mean, its SE, sd, its SE, kurtosis.
 struct Moments {
@@ -140,18 +102,24 @@ fn check(what: &str, a: &[f64], se_a: &[f64], b: &[f64], se_b: &[f64]) -> f64 {
 fn ulmc_rm_ulmc_and_mala_agree_with_nuts_and_each_other() -> randmid::Result<()> {
     let f = Logistic::breast_cancer(1.0)?;
     let d = f.dim();
-    let (nuts_mean, nuts_sd, nuts_mcse) = (array("mean"), array("sd"), array("mcse_mean"));
+    let reference = nuts_reference();
+    let (nuts_mean, nuts_sd, nuts_mcse) = (
+        f64_array(&reference, "mean"),
+        f64_array(&reference, "sd"),
+        f64_array(&reference, "mcse_mean"),
+    );
     assert_eq!((nuts_mean.len(), nuts_sd.len(), nuts_mcse.len()), (d, d, d));
 
-    // Laplace approximation
+    // Laplace approximation N(MAP, C Cᵀ), C the lower Cholesky factor of H(MAP)⁻¹
     let map = f.mode()?;
     let hess = f.hessian(&map);
     let lam_max = hess.symmetric_eigenvalues().max();
-    let l = Cholesky::new(hess).expect("H(MAP) is positive definite").l();
-    let factor = l
-        .solve_lower_triangular(&DMatrix::identity(d, d))
-        .expect("invertible")
-        .transpose();
+    let cov = Cholesky::new(hess).expect("H(MAP) is positive definite").inverse();
+    let c = Cholesky::new(cov).expect("H(MAP)⁻¹ is positive definite").l();
+    let start = LcStart::Correlated {
+        center: map.clone(),
+        factor: c.transpose().as_slice().to_vec(),
+    };
 
     // power: the unmoved start is rejected at this SE
     let start_z = (0..d)
@@ -175,13 +143,8 @@ fn ulmc_rm_ulmc_and_mala_agree_with_nuts_and_each_other() -> randmid::Result<()>
     ];
     let mut results = Vec::new();
     for (seed, (label, sampler)) in samplers.iter().enumerate() {
-        let wrapped = LaplaceStart {
-            map: &map,
-            factor: &factor,
-            inner: sampler.as_ref(),
-        };
         let t0 = std::time::Instant::now();
-        let out = sample_potential(&f, &wrapped, &LcStart::Point(map.clone()), CHAINS, 100 + seed as u64)?;
+        let out = sample_potential(&f, sampler.as_ref(), &start, CHAINS, 100 + seed as u64)?;
         let m = moments(&out.samples, d);
         let se_sd_nuts: Vec<f64> = nuts_sd
             .iter()
