@@ -14,6 +14,7 @@
 //! * [`plugin`]: histogram plug-in TV in 1–3 dimensions against an exact law, with its noise floor.
 
 pub mod grid;
+pub mod kinetic;
 pub mod nested;
 pub mod oracle;
 pub mod plugin;
