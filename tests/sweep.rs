@@ -83,3 +83,27 @@ fn bimodal_family_refuses_correctors_and_separates_rm_from_ei() {
     );
     assert!(rm.exponent < ei.exponent - 0.1);
 }
+
+/// C3 on the logcosh product: only α-free samplers have a product law and are measured (the 1-D
+/// law computed once per step count and reused for every d); RM-ULMC is refused with a reason.
+#[test]
+fn c3_logcosh_measures_alpha_free_samplers_only() {
+    use randmid::sweep::{C3Config, C3Family, SweepSpec};
+    let cfg = C3Config {
+        family: C3Family::LogCosh { grid: 120 },
+        nested: NestedConfig {
+            n: 2_000,
+            m: 2,
+            blocks: 4,
+            seed: 1,
+        },
+        ..C3Config::quick()
+    };
+    let err = cfg.measure("rm-ulmc", 16, 8).err().unwrap().to_string();
+    assert!(err.contains("mixture of products"), "{err}");
+    let small = cfg.measure("ulmc", 16, 8).unwrap().unwrap().richardson.tv;
+    let large = cfg.measure("ulmc", 16, 2048).unwrap().unwrap().richardson.tv;
+    println!("logcosh ulmc, 16 steps: TV {small:.4} (d = 8), {large:.4} (d = 2048)");
+    // same 1-D law, tensorized: TV grows with d, roughly like √d in the LAN regime
+    assert!(small > 0.0 && large > 4.0 * small && large < 1.0);
+}

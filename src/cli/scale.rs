@@ -41,7 +41,16 @@ pub fn run(mut args: Args) -> Result<()> {
             cfg.family = match family.as_deref().unwrap_or("iso-gaussian") {
                 "iso-gaussian" => C3Family::IsoGaussian,
                 "ill-gaussian" => C3Family::IllGaussian { kappa },
-                other => return Err(bad(format!("unknown C3 family `{other}` (iso-gaussian, ill-gaussian)"))),
+                "logcosh" => {
+                    cfg.samplers = vec!["ulmc".into(), "ulmc+ulmc".into()];
+                    cfg.eps.retain(|&e| e >= 0.03);
+                    C3Family::LogCosh { grid: 200 }
+                }
+                other => {
+                    return Err(bad(format!(
+                        "unknown C3 family `{other}` (iso-gaussian, ill-gaussian, logcosh)"
+                    )));
+                }
             };
             cfg.samplers = list(&cfg.samplers);
             let json = c3_config_json(&cfg);
@@ -198,6 +207,7 @@ fn c3_config_json(cfg: &C3Config) -> Json {
     let family = match cfg.family {
         C3Family::IsoGaussian => "iso-gaussian(λ=1)".to_string(),
         C3Family::IllGaussian { kappa } => format!("ill-gaussian(κ={kappa}, 8 levels)"),
+        C3Family::LogCosh { grid } => format!("logcosh(kinetic density grid {grid}×{grid})"),
     };
     let own = vec![
         ("horizon", Json::Num(cfg.horizon)),

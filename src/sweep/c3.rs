@@ -22,12 +22,16 @@
 //! so neither the semi-analytic nor the product estimators apply (its stationary law is exact;
 //! see the tests).
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use super::{Progress, SweepAxes, SweepResult, SweepSpec, run_sweep};
 use crate::error::{Error, Result};
 use crate::langevin::Kinetic;
 use crate::sampler::Staged;
-use crate::target::Gaussian;
+use crate::target::{Gaussian, Law1d};
 use crate::tv::TvEstimate;
+use crate::tv::kinetic::{KineticGrid, KineticStage, Marginal1d, product_tv, ulmc_marginal};
 use crate::tv::nested::{NestedConfig, NestedTv};
 use crate::tv::oracle::GaussianPair;
 use crate::tv::semi_analytic::{DiagLaw, Layout, Problem, nested_tv, propagate};
@@ -44,6 +48,15 @@ pub enum C3Family {
         /// Condition number κ = L/m.
         kappa: f64,
     },
+    /// `f = Σ x_i²/2 + ln cosh x_i` (m = 1, L = 2), non-Gaussian. Only the α-free samplers
+    /// (`ulmc`, `ulmc+ulmc`) are measured: started at the product `π`, their output is exactly
+    /// a product `p^{⊗d}` of one 1-D law, computed by 2-D density propagation
+    /// ([`crate::tv::kinetic`], `G × G` grid) and then tensorized by the nested estimator. The
+    /// 1-D law does not depend on d, so it is computed once per step count.
+    LogCosh {
+        /// Grid nodes per axis of the density propagation.
+        grid: usize,
+    },
 }
 
 impl C3Family {
@@ -52,6 +65,7 @@ impl C3Family {
         match self {
             C3Family::IsoGaussian => "iso-gaussian",
             C3Family::IllGaussian { .. } => "ill-gaussian",
+            C3Family::LogCosh { .. } => "logcosh",
         }
     }
 
@@ -68,6 +82,8 @@ impl C3Family {
                 let f = crate::potential::DiagGaussian::ill_conditioned(8, kappa)?;
                 Ok((f.precision().to_vec(), d / 8))
             }
+            // curvature range [1, 2]: the slot "precision" only sets γ = 2√L
+            C3Family::LogCosh { .. } => Ok((vec![1.0, 2.0], d)),
         }
     }
 }
@@ -93,6 +109,8 @@ pub struct C3Config {
     pub max_steps: usize,
     /// Bootstrap draws.
     pub draws: usize,
+    /// Cache of 1-D marginals for the logcosh family (filled by the sweep).
+    pub marginals: Arc<Mutex<HashMap<(String, usize), Marginal1d>>>,
 }
 
 impl C3Config {
@@ -116,6 +134,7 @@ impl C3Config {
                 .to_vec(),
             max_steps: 16_384,
             draws: 200,
+            marginals: Arc::default(),
         }
     }
 
@@ -221,6 +240,9 @@ impl SweepSpec for C3Config {
         c3_sampler_cost(name, steps, d, self)
     }
     fn measure(&self, name: &str, steps: usize, d: usize) -> Result<Option<NestedTv>> {
+        if let C3Family::LogCosh { grid } = self.family {
+            return self.measure_logcosh(name, steps, d, grid).map(Some);
+        }
         let (prec, r) = self.family.slots(d)?;
         let blocks = self.nested.blocks;
         if name == "ula" {
@@ -260,6 +282,41 @@ impl SweepSpec for C3Config {
             "gcc-lc" => 5.0 / 12.0,
             _ => 0.5,
         }
+    }
+}
+
+impl C3Config {
+    /// TV of an α-free kinetic sampler on the logcosh product: the 1-D law of one coordinate by
+    /// density propagation (cached per `(name, steps)`: it does not depend on d), tensorized.
+    fn measure_logcosh(&self, name: &str, steps: usize, d: usize, grid: usize) -> Result<NestedTv> {
+        if !matches!(name, "ulmc" | "ulmc+ulmc") {
+            return Err(Error::EstimatorNotApplicable {
+                estimator: "kinetic density propagation",
+                reason: format!(
+                    "`{name}` on the logcosh product: only α-free samplers (ulmc, ulmc+ulmc) have a product law; \
+                     with one random midpoint shared by all coordinates the law is a mixture of products"
+                ),
+            });
+        }
+        let key = (name.to_string(), steps);
+        let cached = self.marginals.lock().ok().and_then(|m| m.get(&key).cloned());
+        let marginal = match cached {
+            Some(m) => m,
+            None => {
+                let stages = KineticStage::of_kinetic(&c3_kinetic(name, steps, d, self)?)?;
+                let g = KineticGrid {
+                    nx: grid,
+                    nv: grid,
+                    ..KineticGrid::default()
+                };
+                let m = ulmc_marginal(Law1d::LogCosh, &stages, g)?;
+                if let Ok(mut cache) = self.marginals.lock() {
+                    cache.insert(key, m.clone());
+                }
+                m
+            }
+        };
+        product_tv(&marginal, d, &self.nested)
     }
 }
 
