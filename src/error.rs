@@ -50,6 +50,12 @@ pub enum Error {
         /// Why it does not apply.
         reason: String,
     },
+    /// A sampler's 1-D map folds the line (not strictly increasing), so the grid push-forward
+    /// estimator has no density formula at this resolution; a finer step may fix it.
+    FoldedMap {
+        /// Where and why.
+        reason: String,
+    },
     /// A sampler produced a non-finite value.
     NonFinite {
         /// Sample index.
@@ -83,6 +89,7 @@ impl fmt::Display for Error {
             }
             Error::InvalidGrid { reason } => write!(f, "invalid time grid: {reason}"),
             Error::InvalidConfig { reason } => write!(f, "invalid configuration: {reason}"),
+            Error::FoldedMap { reason } => write!(f, "the grid push-forward estimator does not apply: {reason}"),
             Error::EstimatorNotApplicable { estimator, reason } => {
                 write!(f, "the {estimator} estimator does not apply: {reason}")
             }

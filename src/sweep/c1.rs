@@ -254,7 +254,7 @@ fn estimate(cfg: &C1Config, sampler: &dyn StagedSampler, name: &str, d: usize) -
                 ..cfg.nested
             };
             match grid_nested_tv_checked(&problem, sampler, &nested) {
-                Err(Error::EstimatorNotApplicable { reason, .. }) if reason.contains("strictly increasing") => Ok(None),
+                Err(Error::FoldedMap { .. }) => Ok(None),
                 other => other.map(Some),
             }
         }

@@ -368,8 +368,7 @@ impl<'a> Mapper<'a> {
         let dy = derivative(&u, &y);
         let increasing = dy.iter().all(|&v| v > 0.0) && y.windows(2).all(|w| w[1] > w[0]);
         if !increasing {
-            return Err(Error::EstimatorNotApplicable {
-                estimator: ESTIMATOR,
+            return Err(Error::FoldedMap {
                 reason: "the sampler's 1-D map is not strictly increasing on the grid (step too coarse for this score)"
                     .into(),
             });
