@@ -7,8 +7,9 @@
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
+use crate::parallel::{PicardTrace, RoundOracle, Rounds};
 use crate::rng::{SampleRng, fill_normal, stream_rng};
-use crate::sampler::Sampler;
+use crate::sampler::{Sampler, Stage, run_stages_traced};
 use crate::target::{Score, Target};
 
 /// The law the reverse process starts from at forward time `T`.
@@ -58,6 +59,77 @@ pub fn sample<T: Target + ?Sized, S: Score + ?Sized>(
     n: usize,
     seed: u64,
 ) -> Result<SampleOutput> {
+    let score_dyn: &dyn Score = &score;
+    let (out, _) = run_samples(target, score_dyn, sampler, start, n, seed, |x, rng| {
+        (sampler.run(score_dyn, x, rng), ())
+    })?;
+    Ok(out)
+}
+
+/// Depth, width and work of a sampling run, and its Picard residuals (tv-methodology §3.1).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunCounts {
+    /// The largest per-sample rounds, width and work (equal for every sample of the built-in
+    /// samplers except ParaDiGMS, whose rounds depend on the data).
+    pub rounds: Rounds,
+    /// Mean rounds per sample.
+    pub mean_rounds: f64,
+    /// Picard residuals over all samples and parallel steps (empty for sequential samplers and
+    /// when no stage list was given).
+    pub trace: PicardTrace,
+}
+
+/// [`sample`] with every score call counted through a [`RoundOracle`] per sample, and, when the
+/// sampler's `stages` are given, the Picard residuals of its parallel steps. Outputs are
+/// identical to [`sample`]'s.
+///
+/// # Errors
+/// As [`sample`].
+pub fn sample_counted<T: Target + ?Sized, S: Score + ?Sized>(
+    target: &T,
+    score: &S,
+    sampler: &dyn Sampler,
+    stages: Option<&[Stage<'_>]>,
+    start: Start,
+    n: usize,
+    seed: u64,
+) -> Result<(SampleOutput, RunCounts)> {
+    let score_dyn: &dyn Score = &score;
+    let (out, per) = run_samples(target, score_dyn, sampler, start, n, seed, |x, rng| {
+        let oracle = RoundOracle::new(score_dyn);
+        let mut trace = PicardTrace::default();
+        let nfe = match stages {
+            Some(st) => run_stages_traced(st, &oracle, x, rng, Some(&mut trace)),
+            None => sampler.run(&oracle, x, rng),
+        };
+        (nfe, (oracle.rounds(), trace))
+    })?;
+    let mut counts = RunCounts::default();
+    let mut total_rounds = 0u128;
+    for (r, t) in &per {
+        total_rounds += u128::from(r.rounds);
+        counts.rounds = Rounds {
+            rounds: counts.rounds.rounds.max(r.rounds),
+            width: counts.rounds.width.max(r.width),
+            work: counts.rounds.work.max(r.work),
+        };
+        counts.trace.merge(t);
+    }
+    counts.mean_rounds = total_rounds as f64 / n as f64;
+    Ok((out, counts))
+}
+
+/// The shared driver: per sample its own stream, the start draw, then `run(x, rng)` returning
+/// the NFE and a per-sample record; records come back in sample order.
+fn run_samples<T: Target + ?Sized, R: Send>(
+    target: &T,
+    score: &dyn Score,
+    sampler: &dyn Sampler,
+    start: Start,
+    n: usize,
+    seed: u64,
+    run: impl Fn(&mut [f64], &mut SampleRng) -> (u64, R) + Sync,
+) -> Result<(SampleOutput, Vec<R>)> {
     let dim = target.dim();
     crate::error::check_len("score dimension", dim, score.dim())?;
     if n == 0 {
@@ -67,32 +139,34 @@ pub fn sample<T: Target + ?Sized, S: Score + ?Sized>(
             expected: "at least 1",
         });
     }
-    let score_dyn: &dyn Score = &score;
     let mut samples = vec![0.0; n * dim];
-    let mut nfe = vec![0u64; n];
-    samples
+    let per: Vec<(u64, R)> = samples
         .par_chunks_mut(dim)
-        .zip(nfe.par_iter_mut())
         .enumerate()
-        .for_each(|(i, (x, c))| {
+        .map(|(i, x)| {
             let mut rng = stream_rng(seed, i as u64);
             draw_start(target, start, sampler.t_start(), &mut rng, x);
-            *c = sampler.run(score_dyn, x, &mut rng);
-        });
+            run(x, &mut rng)
+        })
+        .collect();
     if let Some(i) = samples.chunks(dim).position(|x| x.iter().any(|v| !v.is_finite())) {
         return Err(Error::NonFinite {
             sample: i,
             at: format!("output of {} at t = {}", sampler.name(), sampler.t_end()),
         });
     }
+    let (nfe, records): (Vec<u64>, Vec<R>) = per.into_iter().unzip();
     let nfe_per_sample = nfe.iter().copied().max().unwrap_or(0);
-    Ok(SampleOutput {
-        samples,
-        n,
-        dim,
-        nfe,
-        nfe_per_sample,
-    })
+    Ok((
+        SampleOutput {
+            samples,
+            n,
+            dim,
+            nfe,
+            nfe_per_sample,
+        },
+        records,
+    ))
 }
 
 /// Draws `n` exact samples of `q_t` (the reference law), with the same stream discipline.

@@ -41,6 +41,7 @@ pub mod error;
 pub mod grid;
 pub mod langevin;
 pub mod metrics;
+pub mod parallel;
 pub mod plot;
 pub mod potential;
 pub mod process;

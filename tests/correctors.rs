@@ -586,6 +586,7 @@ fn stationary_bias(kind: CorrectorKind, sigma2: f64, gamma: f64, h: f64) -> (f64
     let m = match kind {
         CorrectorKind::Ulmc => MomentMap::ulmc(&target, 0.0, gamma, h),
         CorrectorKind::RmUlmc => MomentMap::rm(&target, 0.0, gamma, h),
+        other => unreachable!("sequential kinds only, got {other:?}"),
     };
     let s = m.stationary();
     // The fixed point really is one: M(Σ) = Σ.
@@ -756,6 +757,7 @@ fn corrector_run_follows_documented_draw_order() {
                         &target, t, gamma, c.h, alpha, &z[0], &z[1], &z[2], &mut y, &mut v, &mut work,
                     );
                 }
+                other => unreachable!("sequential kinds only, got {other:?}"),
             }
         }
         assert_eq!(x, y, "{kind:?}");
@@ -777,6 +779,7 @@ fn corrector_long_run_matches_exact_recursion() {
         let m = match kind {
             CorrectorKind::Ulmc => MomentMap::ulmc(&data, t, gamma, c.h),
             CorrectorKind::RmUlmc => MomentMap::rm(&data, t, gamma, c.h),
+            other => unreachable!("sequential kinds only, got {other:?}"),
         };
         let exact = (0..c.steps).fold(Matrix2::new(0.0, 0.0, 0.0, 1.0), |s, _| m.apply(&s))[(0, 0)];
         let sum_sq: f64 = (0..n)

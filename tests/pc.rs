@@ -102,6 +102,7 @@ fn predictor_maps(g: &Gaussian, kind: OdeKind, t: f64, h: f64) -> Vec<(f64, Affi
             let (nodes, weights) = gauss_legendre(40);
             nodes.iter().zip(&weights).map(|(&a, &w)| (w, map(Some(a)))).collect()
         }
+        other => unreachable!("sequential predictors only, got {other:?}"),
     }
 }
 
@@ -139,6 +140,7 @@ fn corrector_maps(g: &Gaussian, c: &Corrector, t: f64) -> Vec<(f64, Affine)> {
             };
             nodes.iter().zip(&weights).map(|(&a, &w)| (w, map(a))).collect()
         }
+        other => unreachable!("sequential correctors only, got {other:?}"),
     }
 }
 

@@ -4,8 +4,9 @@ use super::args::{Args, bad};
 use super::json::Json;
 use crate::error::Result;
 use crate::grid::TimeGrid;
+use crate::parallel::Paradigms;
 use crate::sampler::pc::{PaperConstants, PaperParams, PcSchedule, PredictorCorrector};
-use crate::sampler::{Corrector, CorrectorKind, Ode, OdeKind, ReverseSde, StagedSampler};
+use crate::sampler::{Corrector, CorrectorKind, Ode, OdeKind, ReverseSde, Sampler, StagedSampler};
 use crate::target::{ErrorKind, Gaussian, GaussianMixture, Law1d, Perturbed, Product, Score, Target};
 
 /// One line per target: name, options, description (for `randmid targets`).
@@ -81,6 +82,24 @@ pub const SAMPLERS: &[(&str, &str, &str)] = &[
         "PC options",
         "Algorithm 3: RM predictor + Shen–Lee randomized-midpoint ULMC corrector",
     ),
+    (
+        "rm-par",
+        "--steps N --grid G --nodes R (8) --picard K (4)",
+        "parallel randomized-midpoint PF-ODE predictor (paper.md §2.4): R stratified midpoints, K Picard \
+         rounds; K + 2 rounds and 1 + R(K + 1) NFE per step",
+    ),
+    (
+        "rm-par+ulmc-par",
+        "PC options + --nodes R --picard K --cells M (8)",
+        "parallel predictor–corrector: rm-par predictor + ACV24 parallel ULMC corrector (M fine cells per \
+         corrector step, K Picard rounds); --chunk larger than T gives the predictor-once-then-corrector-once \
+         variant",
+    ),
+    (
+        "paradigms",
+        "--steps N --grid G --window P (16) --tol TOL (0.1)",
+        "ParaDiGMS sliding-window Picard over the EI predictor (Shih et al. 2023); rounds depend on the data",
+    ),
     ("ula", "LC options", "log-concave: unadjusted Langevin, 1 gradient/step"),
     (
         "mala",
@@ -101,6 +120,16 @@ pub const SAMPLERS: &[(&str, &str, &str)] = &[
         "gcc-lc",
         "LC options + --corr-time T_c (0.5/√L) --corr-step h_c (h)",
         "log-concave: GCC24's TV algorithm (reconstructed): RM-ULMC, then ULMC with fresh velocity",
+    ),
+    (
+        "ulmc-par",
+        "LC options + --cells M (8) --picard K (4)",
+        "log-concave: ACV24 parallel ULMC, each step of h = M fine cells of h/M, K Picard rounds",
+    ),
+    (
+        "rm-ulmc-par",
+        "LC options + --nodes R (8) --picard K (4)",
+        "log-concave: SL19 parallel randomized-midpoint ULMC (Alg. 2, general γ), R midpoints, K Picard rounds",
     ),
 ];
 
@@ -217,49 +246,123 @@ fn grid(args: &mut Args, t_max: f64, t_min: f64) -> Result<(TimeGrid, Json)> {
     Ok((grid, cfg))
 }
 
+/// A sampler built from the command line: with a stage list (every built-in sampler but
+/// ParaDiGMS, usable by the stage-walking estimators), or without.
+pub enum BuiltSampler {
+    /// A sampler with a stage list.
+    Staged(Box<dyn StagedSampler>),
+    /// A sampler without one (`paradigms`: its rounds depend on the data).
+    Plain(Box<dyn Sampler>),
+}
+
+impl BuiltSampler {
+    /// As a plain sampler.
+    pub fn as_sampler(&self) -> &dyn Sampler {
+        match self {
+            BuiltSampler::Staged(s) => s.as_ref(),
+            BuiltSampler::Plain(s) => s.as_ref(),
+        }
+    }
+
+    /// The staged sampler, or an error naming the instrument that needs one.
+    ///
+    /// # Errors
+    /// [`crate::Error::EstimatorNotApplicable`] for a sampler without stages.
+    pub fn staged(&self, instrument: &'static str) -> Result<&dyn StagedSampler> {
+        match self {
+            BuiltSampler::Staged(s) => Ok(s.as_ref()),
+            BuiltSampler::Plain(s) => Err(crate::Error::EstimatorNotApplicable {
+                estimator: instrument,
+                reason: format!(
+                    "`{}` has no fixed stage list (its rounds depend on the data); sample it and use a \
+                     sample-based instrument",
+                    s.name()
+                ),
+            }),
+        }
+    }
+}
+
 /// Builds the sampler named by `--sampler` for `target`.
 ///
 /// # Errors
 /// Unknown name, bad parameters, a paper schedule without a Lipschitz constant.
-pub fn sampler(args: &mut Args, target: &dyn Target) -> Result<(Box<dyn StagedSampler>, Json)> {
+pub fn sampler(args: &mut Args, target: &dyn Target) -> Result<(BuiltSampler, Json)> {
     let name = args.required("sampler")?;
     let t_max = args.f64_or("t-max", 5.0)?;
     let t_min = args.f64_or("t-min", 1e-3)?;
-    let times = [
+    let mut cfg = vec![
         ("name", Json::Str(name.clone())),
         ("t_max", Json::Num(t_max)),
         ("t_min", Json::Num(t_min)),
     ];
+    let par = parallel_options(args, &name)?;
+    if let Some((nodes, picard, _)) = par {
+        cfg.push(("nodes", Json::Int(nodes as i64)));
+        cfg.push(("picard", Json::Int(picard as i64)));
+    }
     if let Some((pred, corr)) = name.split_once('+') {
-        let (s, cfg) = predictor_corrector(args, target, ode_kind(pred)?, corrector_kind(corr)?, t_max, t_min)?;
-        return Ok((s, Json::obj(times.into_iter().chain([("schedule", cfg)]))));
+        let (s, sc) = predictor_corrector(
+            args,
+            target,
+            ode_kind(pred, par)?,
+            corrector_kind(corr, par)?,
+            t_max,
+            t_min,
+        )?;
+        cfg.push(("schedule", sc));
+        return Ok((BuiltSampler::Staged(s), Json::obj(cfg)));
     }
     let (g, gcfg) = grid(args, t_max, t_min)?;
-    let s: Box<dyn StagedSampler> = match name.as_str() {
-        "sde" => Box::new(ReverseSde { grid: g }),
-        other => Box::new(Ode {
-            kind: ode_kind(other)?,
+    cfg.push(("grid", gcfg));
+    let s = match name.as_str() {
+        "sde" => BuiltSampler::Staged(Box::new(ReverseSde { grid: g })),
+        "paradigms" => {
+            let (window, tol) = (args.usize_or("window", 16)?, args.f64_or("tol", 0.1)?);
+            cfg.push(("window", Json::Int(window as i64)));
+            cfg.push(("tol", Json::Num(tol)));
+            BuiltSampler::Plain(Box::new(Paradigms::new(g, window, tol)?))
+        }
+        other => BuiltSampler::Staged(Box::new(Ode {
+            kind: ode_kind(other, par)?,
             grid: g,
-        }),
+        })),
     };
-    Ok((s, Json::obj(times.into_iter().chain([("grid", gcfg)]))))
+    Ok((s, Json::obj(cfg)))
 }
 
-fn ode_kind(name: &str) -> Result<OdeKind> {
-    match name {
-        "ei" => Ok(OdeKind::Ei),
-        "rm" => Ok(OdeKind::Rm),
-        other => Err(bad(format!(
+/// `(nodes, picard, cells)` for names with a parallel part (`--nodes R (8) --picard K (4)
+/// --cells M (8)`), `None` otherwise.
+fn parallel_options(args: &mut Args, name: &str) -> Result<Option<(usize, usize, usize)>> {
+    if !name.split('+').any(|p| p.ends_with("-par")) {
+        return Ok(None);
+    }
+    let nodes = args.usize_or("nodes", 8)?;
+    let picard = args.usize_or("picard", 4)?;
+    let cells = args.usize_or("cells", 8)?;
+    if nodes == 0 || cells == 0 {
+        return Err(bad("--nodes and --cells must be at least 1".into()));
+    }
+    Ok(Some((nodes, picard, cells)))
+}
+
+fn ode_kind(name: &str, par: Option<(usize, usize, usize)>) -> Result<OdeKind> {
+    match (name, par) {
+        ("ei", _) => Ok(OdeKind::Ei),
+        ("rm", _) => Ok(OdeKind::Rm),
+        ("rm-par", Some((nodes, picard, _))) => Ok(OdeKind::RmPar { nodes, picard }),
+        (other, _) => Err(bad(format!(
             "unknown sampler or predictor `{other}` (see `randmid samplers`)"
         ))),
     }
 }
 
-fn corrector_kind(name: &str) -> Result<CorrectorKind> {
-    match name {
-        "ulmc" => Ok(CorrectorKind::Ulmc),
-        "rm-ulmc" => Ok(CorrectorKind::RmUlmc),
-        other => Err(bad(format!("unknown corrector `{other}` (ulmc, rm-ulmc)"))),
+fn corrector_kind(name: &str, par: Option<(usize, usize, usize)>) -> Result<CorrectorKind> {
+    match (name, par) {
+        ("ulmc", _) => Ok(CorrectorKind::Ulmc),
+        ("rm-ulmc", _) => Ok(CorrectorKind::RmUlmc),
+        ("ulmc-par", Some((_, picard, cells))) => Ok(CorrectorKind::UlmcPar { cells, picard }),
+        (other, _) => Err(bad(format!("unknown corrector `{other}` (ulmc, rm-ulmc, ulmc-par)"))),
     }
 }
 

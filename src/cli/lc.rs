@@ -1,4 +1,5 @@
-//! `randmid sample` with a log-concave sampler (`ula`, `mala`, `ulmc`, `rm-ulmc`, `gcc-lc`) on a
+//! `randmid sample` with a log-concave sampler (`ula`, `mala`, `ulmc`, `rm-ulmc`, `gcc-lc`,
+//! `ulmc-par`, `rm-ulmc-par`) on a
 //! potential target (`iso-gaussian`, `ill-gaussian`, `logcosh`, `logistic`): independent chains
 //! through [`crate::langevin::sample_potential`], written as CSV plus a JSON sidecar with the
 //! gradient count and the MALA acceptance.
@@ -10,10 +11,11 @@ use super::json::Json;
 use super::{write_csv, write_file};
 use crate::error::Result;
 use crate::langevin::{Kinetic, LcStart, LogConcaveSampler, Mala, Ula, sample_potential};
+use crate::parallel::Rounds;
 use crate::potential::{DiagGaussian, LogCoshProduct, Logistic, Potential};
 
 /// The log-concave sampler names.
-pub const NAMES: [&str; 5] = ["ula", "mala", "ulmc", "rm-ulmc", "gcc-lc"];
+pub const NAMES: [&str; 7] = ["ula", "mala", "ulmc", "rm-ulmc", "gcc-lc", "ulmc-par", "rm-ulmc-par"];
 
 /// Builds the potential named by `--target`.
 fn potential(args: &mut Args) -> Result<(Box<dyn Potential>, Json)> {
@@ -68,11 +70,19 @@ fn sampler(name: &str, args: &mut Args, l: f64) -> Result<(Box<dyn LogConcaveSam
     let h = args.f64_or("step-size", if kinetic { 0.1 / l.sqrt() } else { 0.1 / l })?;
     let gamma = args.f64_or("gamma", 2.0 * l.sqrt())?;
     let (t_c, h_c) = (args.f64_or("corr-time", 0.5 / l.sqrt())?, args.f64_or("corr-step", h)?);
+    // (cells or nodes, Picard rounds) of the parallel samplers
+    let par = match name {
+        "ulmc-par" => (args.usize_or("cells", 8)?, args.usize_or("picard", 4)?),
+        "rm-ulmc-par" => (args.usize_or("nodes", 8)?, args.usize_or("picard", 4)?),
+        _ => (0, 0),
+    };
     let s: Box<dyn LogConcaveSampler> = match name {
         "ula" => Box::new(Ula::new(h, steps)?),
         "mala" => Box::new(Mala::new(h, steps)?),
         "ulmc" => Box::new(Kinetic::ulmc(gamma, h, steps)?),
         "rm-ulmc" => Box::new(Kinetic::rm_ulmc(gamma, h, steps)?),
+        "ulmc-par" => Box::new(Kinetic::ulmc_par(gamma, h, steps, par.0, par.1)?),
+        "rm-ulmc-par" => Box::new(Kinetic::rm_ulmc_par(gamma, h, steps, par.0, par.1)?),
         _ => Box::new(Kinetic::gcc_lc(gamma, h, steps, h_c, t_c)?),
     };
     let mut cfg = vec![
@@ -82,6 +92,10 @@ fn sampler(name: &str, args: &mut Args, l: f64) -> Result<(Box<dyn LogConcaveSam
     ];
     if kinetic {
         cfg.push(("gamma", Json::Num(gamma)));
+    }
+    if name.ends_with("-par") {
+        let key = if name == "ulmc-par" { "cells" } else { "nodes" };
+        cfg.extend([(key, Json::Int(par.0 as i64)), ("picard", Json::Int(par.1 as i64))]);
     }
     if name == "gcc-lc" {
         cfg.extend([("corr_time", Json::Num(t_c)), ("corr_step", Json::Num(h_c))]);
@@ -117,6 +131,16 @@ pub fn run(name: &str, mut args: Args) -> Result<()> {
             Json::Int((result.stats.grads / n as u64) as i64),
         ),
         ("acceptance", result.acceptance().map_or(Json::Null, Json::Num)),
+        (
+            "rounds",
+            super::rounds_json(&crate::driver::RunCounts {
+                rounds: s.rounds().unwrap_or(Rounds::sequential(result.stats.grads / n as u64)),
+                mean_rounds: s
+                    .rounds()
+                    .map_or((result.stats.grads / n as u64) as f64, |r| r.rounds as f64),
+                trace: Default::default(),
+            }),
+        ),
         ("wall_time_s", Json::Num(wall)),
     ];
     let meta = super::sample_meta([tcfg, scfg], start, [n, seed as usize, result.dim], rest);

@@ -225,8 +225,12 @@ fn sample(mut args: Args) -> Result<()> {
     let out = args.required("out")?;
     args.finish()?;
     let clock = Instant::now();
-    let run = || driver::sample(target, score, sampler.as_ref(), start, n, seed);
-    let result = if threads > 0 {
+    let stages = match &sampler {
+        build::BuiltSampler::Staged(s) => Some(s.stages()),
+        build::BuiltSampler::Plain(_) => None,
+    };
+    let run = || driver::sample_counted(target, score, sampler.as_sampler(), stages.as_deref(), start, n, seed);
+    let (result, counts) = if threads > 0 {
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
@@ -247,6 +251,7 @@ fn sample(mut args: Args) -> Result<()> {
         ("score_error", ecfg),
         ("nfe_per_sample", Json::Int(result.nfe_per_sample as i64)),
         ("nfe_total", Json::Int(result.nfe.iter().sum::<u64>() as i64)),
+        ("rounds", rounds_json(&counts)),
         ("threads", Json::Int(threads as i64)),
         ("wall_time_s", Json::Num(wall)),
     ];
@@ -257,6 +262,21 @@ fn sample(mut args: Args) -> Result<()> {
         result.dim, result.nfe_per_sample
     );
     Ok(())
+}
+
+/// The round accounting of a run as JSON (tv-methodology §3.1): per-sample maxima of rounds,
+/// width and work, mean rounds, and the Picard residuals per round.
+pub fn rounds_json(c: &driver::RunCounts) -> Json {
+    let nums = |v: &[f64]| Json::Arr(v.iter().map(|&x| Json::Num(x)).collect());
+    Json::obj([
+        ("rounds", Json::Int(c.rounds.rounds as i64)),
+        ("width", Json::Int(c.rounds.width as i64)),
+        ("work", Json::Int(c.rounds.work as i64)),
+        ("mean_rounds", Json::Num(c.mean_rounds)),
+        ("picard_steps", Json::Int(c.trace.steps as i64)),
+        ("picard_max_residual_by_round", nums(&c.trace.max_residual)),
+        ("picard_max_ratio_by_round", nums(&c.trace.ratio)),
+    ])
 }
 
 /// Writes row-major samples as CSV: one sample per row, no header, shortest round-trip `f64`

@@ -8,7 +8,8 @@ use super::progress::ProgressBar;
 use super::write_file;
 use crate::error::Result;
 use crate::plot::{LogLogChart, Series};
-use crate::sweep::{C1Config, C3Config, C3Family, SweepResult, SweepSpec, run_sweep};
+use crate::sweep::c2::growth;
+use crate::sweep::{C1Config, C2Config, C3Config, C3Family, SweepResult, SweepSpec, run_sweep};
 
 /// Runs the `scale` command.
 pub fn run(mut args: Args) -> Result<()> {
@@ -18,12 +19,14 @@ pub fn run(mut args: Args) -> Result<()> {
     let samplers = args.str("samplers");
     let family = args.str("family");
     let kappa = args.f64_or("kappa", 100.0)?;
+    let outer = args.usize_or("outer", 16)?;
     args.finish()?;
     let list = |default: &[String]| -> Vec<String> {
         samplers
             .as_ref()
             .map_or(default.to_vec(), |l| l.split(',').map(str::to_string).collect())
     };
+    let mut c2: Option<C2Config> = None;
     let (spec, config): (Box<dyn SweepSpec>, Json) = match claim.as_str() {
         "c1" => {
             let mut cfg = match (family.as_deref().unwrap_or("iso-gaussian"), quick) {
@@ -56,7 +59,18 @@ pub fn run(mut args: Args) -> Result<()> {
             let json = c3_config_json(&cfg);
             (Box::new(cfg), json)
         }
-        other => return Err(bad(format!("claim `{other}` is not implemented (c1, c3)"))),
+        "c2" => {
+            let mut cfg = if quick { C2Config::quick() } else { C2Config::full() };
+            if outer == 0 {
+                return Err(bad("--outer must be at least 1".into()));
+            }
+            cfg.outer = outer;
+            cfg.samplers = list(&cfg.samplers);
+            c2 = Some(cfg.clone());
+            let json = c2_config_json(&cfg);
+            (Box::new(cfg), json)
+        }
+        other => return Err(bad(format!("claim `{other}` is not implemented (c1, c2, c3)"))),
     };
     std::fs::create_dir_all(&dir).map_err(|e| crate::Error::Io {
         path: dir.clone(),
@@ -66,13 +80,21 @@ pub fn run(mut args: Args) -> Result<()> {
     let result = run_sweep(spec.as_ref(), &mut |p| bar.update(p));
     bar.finish();
     let result = result?;
-    write_file(
-        &format!("{dir}/{claim}.json"),
-        &sweep_json(&claim, config, &result).pretty(),
-    )?;
+    let mut json = sweep_json(&claim, config, &result);
+    let c2_text = match &c2 {
+        Some(cfg) => {
+            let (text, extra) = c2_report(cfg, &result)?;
+            if let Json::Obj(entries) = &mut json {
+                entries.extend(extra);
+            }
+            text
+        }
+        None => String::new(),
+    };
+    write_file(&format!("{dir}/{claim}.json"), &json.pretty())?;
     write_file(&format!("{dir}/{claim}_points.csv"), &points_csv(&result))?;
     plots(&dir, &claim, spec.as_ref(), &result)?;
-    print!("{}", c1_table(&result));
+    print!("{}{c2_text}", c1_table(&result));
     eprintln!("wrote {dir}/{claim}.json, {dir}/{claim}_points.csv and the {claim}_*.svg/png plots");
     Ok(())
 }
@@ -217,6 +239,137 @@ fn c3_config_json(cfg: &C3Config) -> Json {
     config_json(cfg, family, own)
 }
 
+fn c2_config_json(cfg: &C2Config) -> Json {
+    let own = vec![
+        ("t_max", Json::Num(cfg.base.t_max)),
+        ("t_min", Json::Num(cfg.base.t_min)),
+        ("data_variance", Json::Num(cfg.base.var)),
+        ("start", Json::Str("exact q_T".into())),
+        ("outer_steps", Json::Int(cfg.outer as i64)),
+        ("max_width", Json::Int(cfg.max_width as i64)),
+        (
+            "cost_axis",
+            Json::Str("rounds (sequential depth of batched score calls); `nfe` and `nfe_star` hold rounds".into()),
+        ),
+    ];
+    config_json(cfg, format!("iso-gaussian(var={})", cfg.base.var), own)
+}
+
+/// The C2 report: widths `R(d)`, Picard rounds per outer step `K*(d) = R*/N − 2`, and the
+/// growth-law comparison (AIC and leave-one-out error of `a + b ln d`, `a + b ln² d`, `c d^β`),
+/// as text and as JSON entries.
+fn c2_report(cfg: &C2Config, r: &SweepResult) -> Result<(String, Vec<(String, Json)>)> {
+    let mut widths: Vec<(usize, usize, usize)> = cfg
+        .widths
+        .lock()
+        .map(|m| m.iter().map(|(&(d, n), &w)| (n, d, w)).collect())
+        .unwrap_or_default();
+    widths.sort_unstable();
+    let mut text = String::from("\nC2: rounds R*(d) — growth laws (lower AIC / LOO is better)\n");
+    text.push_str(&format!("rm-par widths (N, d, R): {widths:?}\n"));
+    let rows = growth(r)?;
+    let mut jrows = vec![];
+    for g in &rows {
+        let name = |m: crate::scaling::GrowthModel| format!("{m:?}");
+        let best = g.models.best().map_or("-".into(), |b| name(b.model));
+        text.push_str(&format!(
+            "{:<10} ε={:<5} R* = {:?}\n",
+            g.sampler,
+            g.eps,
+            g.rounds
+                .iter()
+                .map(|&(d, v)| (d, (v * 10.0).round() / 10.0))
+                .collect::<Vec<_>>()
+        ));
+        for (f, loo) in g.models.fits.iter().zip(&g.loo) {
+            text.push_str(&format!(
+                "    {:<10} params [{:.4}, {:.4}]  AIC {:>8.2}  LOO-MSE {:>10.3}\n",
+                name(f.model),
+                f.params[0],
+                f.params[1],
+                f.aic,
+                loo
+            ));
+        }
+        let slopes: Vec<String> = g.local.iter().map(|&(d, s)| format!("{d:.0}:{s:.3}")).collect();
+        text.push_str(&format!("    best by AIC: {best}; local slopes {}\n", slopes.join(" ")));
+        let kstar = match cfg.outer_of(&g.sampler) {
+            Some(n) => Json::Arr(
+                g.rounds
+                    .iter()
+                    .map(|&(d, v)| Json::Arr(vec![Json::Int(d as i64), Json::Num(v / n as f64 - 2.0)]))
+                    .collect(),
+            ),
+            None => Json::Null,
+        };
+        jrows.push(Json::obj([
+            ("sampler", Json::Str(g.sampler.clone())),
+            ("epsilon", Json::Num(g.eps)),
+            (
+                "rounds_star",
+                Json::Arr(
+                    g.rounds
+                        .iter()
+                        .map(|&(d, v)| Json::Arr(vec![Json::Int(d as i64), Json::Num(v)]))
+                        .collect(),
+                ),
+            ),
+            ("picard_rounds_per_outer_step", kstar),
+            (
+                "models",
+                Json::Arr(
+                    g.models
+                        .fits
+                        .iter()
+                        .zip(&g.loo)
+                        .map(|(f, &loo)| {
+                            Json::obj([
+                                ("model", Json::Str(name(f.model))),
+                                (
+                                    "params",
+                                    Json::Arr(vec![Json::Num(f.params[0]), Json::Num(f.params[1])]),
+                                ),
+                                ("rss", Json::Num(f.rss)),
+                                ("aic", Json::Num(f.aic)),
+                                ("loo_mse", Json::Num(loo)),
+                            ])
+                        })
+                        .collect(),
+                ),
+            ),
+            ("best_by_aic", Json::Str(best)),
+            (
+                "local_slopes",
+                Json::Arr(
+                    g.local
+                        .iter()
+                        .map(|&(d, s)| Json::Arr(vec![Json::Num(d), Json::Num(s)]))
+                        .collect(),
+                ),
+            ),
+        ]));
+    }
+    let extra = vec![
+        (
+            "widths".to_string(),
+            Json::Arr(
+                widths
+                    .iter()
+                    .map(|&(n, d, w)| {
+                        Json::obj([
+                            ("outer", Json::Int(n as i64)),
+                            ("d", Json::Int(d as i64)),
+                            ("width", Json::Int(w as i64)),
+                        ])
+                    })
+                    .collect(),
+            ),
+        ),
+        ("growth".to_string(), Json::Arr(jrows)),
+    ];
+    Ok((text, extra))
+}
+
 /// `DIR/<claim>_tv_<sampler>.{svg,png}` (TV vs NFE per d, ε levels dashed) and
 /// `DIR/c1_nstar_eps<ε>.{svg,png}` (N* vs d per sampler, fitted power laws and the reference
 /// slopes 1/2 and 5/12, dashed).
@@ -245,7 +398,10 @@ fn plots(dir: &str, claim: &str, spec: &dyn SweepSpec, r: &SweepResult) -> Resul
             series,
             levels: spec.axes().eps.to_vec(),
         };
-        chart.write(&format!("{dir}/{claim}_tv_{}", name.replace(['+', ':', '-'], "_")))?;
+        chart.write(&format!(
+            "{dir}/{claim}_tv_{}",
+            name.replace(['+', ':', '-', '/', '(', ')', ' '], "_")
+        ))?;
     }
     for &eps in spec.axes().eps {
         nstar_chart(&upper, spec, r, eps).write(&format!("{dir}/{claim}_nstar_eps{eps}"))?;

@@ -55,10 +55,11 @@ pub fn run(mut args: Args) -> Result<()> {
     // the score error wraps a copy of the target, so `built` stays usable for dispatch
     let (choice, ecfg) = build::score_error(&mut args, built.clone().boxed())?;
     args.finish()?;
+    let sampler = sampler.staged("tv")?;
     let setup = Setup {
         target: &built,
         choice: &choice,
-        sampler: sampler.as_ref(),
+        sampler,
         start,
         nested,
         bins,

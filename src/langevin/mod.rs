@@ -21,9 +21,10 @@
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
+use crate::parallel::Rounds;
 use crate::potential::{GradScore, Potential};
 use crate::rng::{SampleRng, fill_normal, stream_rng};
-use crate::sampler::{Corrector, CorrectorKind, Sampler, Stage, Staged, run_stages};
+use crate::sampler::{Corrector, CorrectorKind, Sampler, Stage, Staged, run_stages, stages_rounds};
 use crate::target::Score;
 
 pub mod mala;
@@ -49,6 +50,11 @@ pub trait LogConcaveSampler: Sync {
     fn name(&self) -> String;
     /// Runs one trajectory from `x`.
     fn run_potential(&self, f: &dyn Potential, x: &mut [f64], rng: &mut SampleRng) -> RunStats;
+    /// Rounds, width and work of one trajectory when known in advance (the kinetic samplers);
+    /// `None` means sequential: one round per gradient.
+    fn rounds(&self) -> Option<Rounds> {
+        None
+    }
 }
 
 /// Where the chains start.
@@ -310,6 +316,31 @@ impl Kinetic {
         Self::single("rm-ulmc", CorrectorKind::RmUlmc, gamma, h, steps)
     }
 
+    /// ACV24 parallel ULMC ([`crate::parallel::ulmc_par`]): `steps` coarse steps of `h`, each
+    /// `cells` fine ULMC cells of `h/cells` solved by `picard` Picard rounds (`picard + 2` rounds of
+    /// width `cells − 1` per coarse step; `picard ≥ cells − 2` is ULMC with step `h/cells`).
+    ///
+    /// # Errors
+    /// As [`Kinetic::ulmc`], and `cells == 0`.
+    pub fn ulmc_par(gamma: f64, h: f64, steps: usize, cells: usize, picard: usize) -> Result<Self> {
+        Self::single("ulmc-par", CorrectorKind::UlmcPar { cells, picard }, gamma, h, steps)
+    }
+
+    /// SL19 parallel randomized-midpoint ULMC ([`crate::parallel::rm_ulmc_par`]): `steps` steps
+    /// of `h`, each with `nodes` stratified midpoints and `picard` Picard rounds.
+    ///
+    /// # Errors
+    /// As [`Kinetic::ulmc`], and `nodes == 0`.
+    pub fn rm_ulmc_par(gamma: f64, h: f64, steps: usize, nodes: usize, picard: usize) -> Result<Self> {
+        Self::single(
+            "rm-ulmc-par",
+            CorrectorKind::RmUlmcPar { nodes, picard },
+            gamma,
+            h,
+            steps,
+        )
+    }
+
     /// GCC24's log-concave TV algorithm (reconstructed): RM-ULMC (`steps` × `h`), then ULMC
     /// with fresh velocity for `t_c` with step `h_c`, both with friction γ.
     ///
@@ -387,6 +418,10 @@ impl Sampler for Kinetic {
 impl LogConcaveSampler for Kinetic {
     fn name(&self) -> String {
         Sampler::name(self)
+    }
+
+    fn rounds(&self) -> Option<Rounds> {
+        Some(stages_rounds(&self.stages()))
     }
 
     fn run_potential(&self, f: &dyn Potential, x: &mut [f64], rng: &mut SampleRng) -> RunStats {

@@ -12,6 +12,7 @@
 //! A user algorithm implements [`Sampler`] and then runs through the same drivers and
 //! instruments as the built-in ones.
 
+use crate::parallel::{PicardTrace, Rounds};
 use crate::rng::{SampleRng, fill_normal};
 use crate::target::Score;
 
@@ -104,9 +105,34 @@ pub trait StagedSampler: Sampler + Staged {}
 
 impl<T: Sampler + Staged> StagedSampler for T {}
 
+/// Rounds, width and work of one trajectory through `stages` (tv-methodology §3.1): sequential
+/// stages count one round per evaluation, parallel ones [`crate::parallel::Rounds::picard_step`]
+/// per step.
+pub fn stages_rounds(stages: &[Stage<'_>]) -> Rounds {
+    stages.iter().fold(Rounds::default(), |acc, s| {
+        acc.then(match *s {
+            Stage::Ode { kind, .. } => kind.rounds_per_step(),
+            Stage::Sde { .. } => Rounds::sequential(1),
+            Stage::Correct { corrector, .. } => corrector.rounds(),
+        })
+    })
+}
+
 /// Runs `stages` on `x`, drawing each stage's randomness from `rng` in stage order (rm: one α;
-/// sde: `d` normals; corrector: see [`Corrector::run`]); returns the NFE.
+/// rm-par: its R offsets; sde: `d` normals; corrector: see [`Corrector::run_with`]); returns the
+/// NFE.
 pub fn run_stages(stages: &[Stage<'_>], score: &dyn Score, x: &mut [f64], rng: &mut SampleRng) -> u64 {
+    run_stages_traced(stages, score, x, rng, None)
+}
+
+/// [`run_stages`], recording the Picard residuals of every parallel step into `trace`.
+pub fn run_stages_traced(
+    stages: &[Stage<'_>],
+    score: &dyn Score,
+    x: &mut [f64],
+    rng: &mut SampleRng,
+    mut trace: Option<&mut PicardTrace>,
+) -> u64 {
     let d = x.len();
     let mut ws = predictor::PredictorWork::new(d);
     let mut cw = CorrectorWork::new(d);
@@ -114,14 +140,23 @@ pub fn run_stages(stages: &[Stage<'_>], score: &dyn Score, x: &mut [f64], rng: &
     let mut nfe = 0;
     for stage in stages {
         nfe += match *stage {
-            Stage::Ode { kind, t, h } => kind.step(score, t, h, x, &mut ws, rng),
+            Stage::Ode { kind, t, h } => {
+                let n = kind.step(score, t, h, x, &mut ws, rng);
+                if let (Some(tr), OdeKind::RmPar { .. }) = (trace.as_deref_mut(), kind) {
+                    tr.record(&ws.par.picard.residuals);
+                }
+                n
+            }
             Stage::Sde { t, h } => {
                 z.resize(d, 0.0);
                 fill_normal(rng, &mut z);
                 predictor::sde_step(score, t, h, &z, x, &mut ws);
                 1
             }
-            Stage::Correct { t, corrector } => corrector.run_with(score, t, x, rng, &mut cw),
+            Stage::Correct { t, corrector } => match trace.as_deref_mut() {
+                Some(tr) => corrector.run_traced(score, t, x, rng, &mut cw, tr),
+                None => corrector.run_with(score, t, x, rng, &mut cw),
+            },
         };
     }
     nfe

@@ -98,7 +98,7 @@ impl PaperParams {
         let chunk = c.chunk / l;
         let gamma = c.gamma * l.sqrt();
         let (h_pred, t_corr, per_chunk) = match predictor {
-            OdeKind::Rm => (
+            OdeKind::Rm | OdeKind::RmPar { .. } => (
                 eps / (l.powf(5.0 / 3.0) * d.powf(5.0 / 12.0)),
                 d.powf(-1.0 / 18.0) / l.sqrt(),
                 l.powf(2.0 / 3.0) * d.powf(5.0 / 12.0) / eps,

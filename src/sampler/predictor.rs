@@ -8,6 +8,8 @@
 
 use super::{Sampler, Stage, Staged, run_stages};
 use crate::grid::TimeGrid;
+use crate::parallel::Rounds;
+use crate::parallel::rm_par::{RmParWork, rm_par_step};
 use crate::rng::{SampleRng, uniform01};
 use crate::target::Score;
 
@@ -18,6 +20,10 @@ pub struct PredictorWork {
     pub s: Vec<f64>,
     /// Midpoint buffer.
     pub mid: Vec<f64>,
+    /// Buffers of the parallel predictor (sized on first use).
+    pub par: RmParWork,
+    /// Stratum offsets of the parallel predictor's current step.
+    pub uniforms: Vec<f64>,
 }
 
 impl PredictorWork {
@@ -26,6 +32,8 @@ impl PredictorWork {
         PredictorWork {
             s: vec![0.0; d],
             mid: vec![0.0; d],
+            par: RmParWork::default(),
+            uniforms: Vec::new(),
         }
     }
 }
@@ -88,27 +96,49 @@ pub enum OdeKind {
     Ei,
     /// Randomized midpoint (Algorithm 1), 2 NFE per step.
     Rm,
+    /// Parallel randomized midpoint (paper.md §2.4, [`crate::parallel::rm_par`]): `nodes = R`
+    /// stratified midpoints, `picard = K` Picard rounds; `K + 2` rounds and `1 + R(K + 1)` NFE
+    /// per step. `R = 1, K = 0` is [`OdeKind::Rm`].
+    RmPar {
+        /// Midpoints per step `R ≥ 1`.
+        nodes: usize,
+        /// Picard rounds per step `K`.
+        picard: usize,
+    },
 }
 
 impl OdeKind {
     /// Score evaluations per step.
     pub fn nfe_per_step(self) -> u64 {
+        self.rounds_per_step().work
+    }
+
+    /// Rounds, width and work of one step ([`Rounds`]): sequential for `ei` and `rm`,
+    /// [`Rounds::picard_step`] for `rm-par`.
+    pub fn rounds_per_step(self) -> Rounds {
         match self {
-            OdeKind::Ei => 1,
-            OdeKind::Rm => 2,
+            OdeKind::Ei => Rounds::sequential(1),
+            OdeKind::Rm => Rounds::sequential(2),
+            OdeKind::RmPar { nodes, picard } => Rounds::picard_step(nodes, picard),
         }
     }
 
-    /// The CLI name, `"ei"` or `"rm"`.
+    /// The CLI name, `"ei"`, `"rm"` or `"rm-par"`.
     pub fn name(self) -> &'static str {
         match self {
             OdeKind::Ei => "ei",
             OdeKind::Rm => "rm",
+            OdeKind::RmPar { .. } => "rm-par",
         }
     }
 
-    /// One step of this predictor. Randomness: `rm` draws one `α ~ U[0,1)` from `rng`; `ei`
-    /// draws nothing.
+    /// Whether the step draws randomized midpoints (`rm`, `rm-par`).
+    pub fn is_randomized(self) -> bool {
+        !matches!(self, OdeKind::Ei)
+    }
+
+    /// One step of this predictor. Randomness: `rm` draws one `α ~ U[0,1)` from `rng`; `rm-par`
+    /// draws its `R` stratum offsets `u_i ~ U[0,1)` in node order; `ei` draws nothing.
     pub fn step<S: Score + ?Sized>(
         self,
         score: &S,
@@ -121,6 +151,11 @@ impl OdeKind {
         match self {
             OdeKind::Ei => ei_step(score, t, h, x, ws),
             OdeKind::Rm => rm_step(score, t, h, uniform01(rng), x, ws),
+            OdeKind::RmPar { nodes, picard } => {
+                ws.uniforms.clear();
+                ws.uniforms.extend((0..nodes).map(|_| uniform01(rng)));
+                rm_par_step(score, t, h, &ws.uniforms, picard, x, &mut ws.par);
+            }
         }
         self.nfe_per_step()
     }
@@ -149,6 +184,25 @@ impl Ode {
             kind: OdeKind::Rm,
             grid,
         }
+    }
+
+    /// Parallel randomized-midpoint PF-ODE sampler (paper.md §2.4): `nodes = R` stratified
+    /// midpoints and `picard = K` Picard rounds per step.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidParameter`] if `nodes == 0`.
+    pub fn rm_par(grid: TimeGrid, nodes: usize, picard: usize) -> crate::Result<Self> {
+        if nodes == 0 {
+            return Err(crate::Error::InvalidParameter {
+                name: "nodes",
+                value: 0.0,
+                expected: "at least 1",
+            });
+        }
+        Ok(Ode {
+            kind: OdeKind::RmPar { nodes, picard },
+            grid,
+        })
     }
 }
 

@@ -227,8 +227,19 @@ pub fn ulmc_step<S: Score + ?Sized>(
     g_buf: &mut [f64],
 ) {
     score.score(t, x, g_buf);
+    ulmc_update(coeffs, x, v, g_buf, z_x, z_v);
+}
+
+/// The linear part of [`ulmc_step`] with the frozen score `g` given (no evaluation), in place on
+/// `(x, v)`:
+/// ```text
+/// x' = x + vel·v + force·g + ξ^x,      v' = η v + vel·g + ξ^v,      (ξ^x, ξ^v) = L (z_x, z_v)
+/// ```
+/// The cell update of the parallel samplers' scans ([`crate::parallel`]); with `g = 0` it is the
+/// free OU flow of position and velocity plus the exact Brownian increments over `h`.
+pub fn ulmc_update(coeffs: &UlmcCoeffs, x: &mut [f64], v: &mut [f64], g: &[f64], z_x: &[f64], z_v: &[f64]) {
     let f = coeffs.flow;
-    for ((((xi, vi), &gi), &zx), &zv) in x.iter_mut().zip(v.iter_mut()).zip(g_buf.iter()).zip(z_x).zip(z_v) {
+    for ((((xi, vi), &gi), &zx), &zv) in x.iter_mut().zip(v.iter_mut()).zip(g).zip(z_x).zip(z_v) {
         let (nx, nv) = coeffs.noise(zx, zv);
         let v0 = *vi;
         *xi += f.vel * v0 + f.force * gi + nx;

@@ -230,7 +230,7 @@ pub fn c1_sampler(name: &str, steps: usize, d: usize, cfg: &C1Config) -> Result<
 /// The nested TV estimate of one sampler at dimension `d` in the configured family; `None` where
 /// the estimator refuses the map (a coarse step folds the bimodal line: such points lie far
 /// above every ε and are skipped).
-fn estimate(cfg: &C1Config, sampler: &dyn StagedSampler, name: &str, d: usize) -> Result<Option<NestedTv>> {
+pub(crate) fn estimate(cfg: &C1Config, sampler: &dyn StagedSampler, name: &str, d: usize) -> Result<Option<NestedTv>> {
     match cfg.family {
         Family::IsoGaussian => {
             let g = Gaussian::isotropic(1, 0.0, cfg.var)?;

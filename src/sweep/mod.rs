@@ -15,9 +15,11 @@ use crate::tv::TvEstimate;
 use crate::tv::nested::{NestedConfig, NestedTv};
 
 pub mod c1;
+pub mod c2;
 pub mod c3;
 
 pub use c1::{C1Config, Family, c1_sampler, run_c1};
+pub use c2::{C2Config, run_c2};
 pub use c3::{C3Config, C3Family, c3_sampler_cost, run_c3};
 
 /// The result type of the C1 sweep (kept for callers of the first release).

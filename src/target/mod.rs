@@ -37,6 +37,14 @@ pub trait Score: Sync {
         }
     }
 
+    /// One parallel round: `out_i = s_{t_i}(x_i)` for the rows `x_i` of `xs` (row-major
+    /// `times.len() × dim`), evaluations independent of each other. The default evaluates the rows
+    /// with [`crate::parallel::eval_round`] (rayon over rows for large rounds); round-counting
+    /// wrappers ([`crate::parallel::RoundOracle`]) count one call as one round.
+    fn round(&self, times: &[f64], xs: &[f64], out: &mut [f64]) {
+        crate::parallel::eval_round(self, times, xs, out);
+    }
+
     /// A bound `L` on the Lipschitz constant of `x ↦ s_t(x)`, uniform over `t ≥ 0`
     /// (paper Assumptions 2.2–2.3), when one is known.
     fn lipschitz(&self) -> Option<f64> {

@@ -29,10 +29,9 @@ use rayon::prelude::*;
 use super::nested::{NestedConfig, NestedTv, nested};
 use crate::error::{Error, Result};
 use crate::rng::{SampleRng, normal, stream_rng, uniform01};
-use crate::sampler::predictor::{PredictorWork, ei_step, rm_step, sde_step};
-use crate::sampler::rm_ulmc::{RmUlmcWork, rm_ulmc_step};
-use crate::sampler::ulmc::{UlmcCoeffs, ulmc_step};
-use crate::sampler::{Corrector, CorrectorKind, OdeKind, Stage, Staged};
+use crate::sampler::predictor::{PredictorWork, ei_step, sde_step};
+use crate::sampler::ulmc::UlmcCoeffs;
+use crate::sampler::{Corrector, CorrectorWork, OdeKind, Stage, Staged};
 use crate::target::Score;
 
 /// How the `k` parameter slots map to the `d` coordinates.
@@ -134,52 +133,51 @@ struct State {
 /// Scratch vectors for reading maps off the step functions.
 struct Probe {
     x: Vec<f64>,
-    v: Vec<f64>,
-    z: [Vec<f64>; 3],
+    z: Vec<f64>,
     ws: PredictorWork,
-    rm: RmUlmcWork,
+    cw: CorrectorWork,
 }
 
 impl Probe {
     fn new(k: usize) -> Self {
         Probe {
             x: vec![0.0; k],
-            v: vec![0.0; k],
-            z: [vec![0.0; k], vec![0.0; k], vec![0.0; k]],
+            z: vec![0.0; k],
             ws: PredictorWork::new(k),
-            rm: RmUlmcWork::new(k),
+            cw: CorrectorWork::new(k),
         }
     }
 }
 
-/// A predictor-type step with its random midpoint resolved.
-#[derive(Debug, Clone, Copy)]
-enum PredStep {
-    Ei { t: f64, h: f64 },
-    Rm { t: f64, h: f64, alpha: f64 },
-    Sde { t: f64, h: f64 },
+/// The affine per-slot map `x' = a x + b` of one ODE predictor step (ei, rm, rm-par), read off
+/// the real step at `x = 0` and `x = 1` with the same midpoints: both probes draw from copies of
+/// `rng`, which then advances past the step's draws.
+fn ode_map(problem: &Problem<'_>, kind: OdeKind, t: f64, h: f64, rng: &mut SampleRng, p: &mut Probe) -> [Vec<f64>; 3] {
+    let start = rng.clone();
+    let mut run = |x0: f64, p: &mut Probe| -> Vec<f64> {
+        *rng = start.clone();
+        p.x.fill(x0);
+        kind.step(problem.score, t, h, &mut p.x, &mut p.ws, rng);
+        p.x.clone()
+    };
+    let b = run(0.0, p);
+    let a = run(1.0, p).iter().zip(&b).map(|(y, b)| y - b).collect();
+    [a, b, vec![0.0; p.x.len()]]
 }
 
-/// The affine per-slot map `x' = a x + b + c z` of a predictor or SDE step, read off the real
-/// step function at `x = 0`, `x = 1` and (SDE) `z = 1`.
-fn predictor_map(problem: &Problem<'_>, step: PredStep, p: &mut Probe) -> [Vec<f64>; 3] {
+/// The affine per-slot map `x' = a x + b + c z` of a reverse-SDE step, read off the real step at
+/// `x = 0`, `x = 1` and `z = 1`.
+fn sde_map(problem: &Problem<'_>, t: f64, h: f64, p: &mut Probe) -> [Vec<f64>; 3] {
     let run = |x0: f64, z0: f64, p: &mut Probe| -> Vec<f64> {
         p.x.fill(x0);
-        p.z[0].fill(z0);
-        match step {
-            PredStep::Ei { t, h } => ei_step(problem.score, t, h, &mut p.x, &mut p.ws),
-            PredStep::Rm { t, h, alpha } => rm_step(problem.score, t, h, alpha, &mut p.x, &mut p.ws),
-            PredStep::Sde { t, h } => sde_step(problem.score, t, h, &p.z[0], &mut p.x, &mut p.ws),
-        }
+        p.z.fill(z0);
+        sde_step(problem.score, t, h, &p.z, &mut p.x, &mut p.ws);
         p.x.clone()
     };
     let b = run(0.0, 0.0, p);
     let diff = |y: Vec<f64>| -> Vec<f64> { y.iter().zip(&b).map(|(y, b)| y - b).collect() };
     let a = diff(run(1.0, 0.0, p));
-    let c = match step {
-        PredStep::Sde { .. } => diff(run(0.0, 1.0, p)),
-        _ => vec![0.0; b.len()],
-    };
+    let c = diff(run(0.0, 1.0, p));
     [a, b, c]
 }
 
@@ -201,35 +199,27 @@ struct CorrectorMap {
     noise: Vec<(Vec<f64>, Vec<f64>)>,
 }
 
-/// Reads the map of one corrector step off the real step function (`alpha` is used by RM-ULMC
-/// only; the ULMC map does not change between the steps of one call).
-fn corrector_map(
-    problem: &Problem<'_>,
-    c: &Corrector,
-    coeffs: &UlmcCoeffs,
-    t: f64,
-    alpha: f64,
-    p: &mut Probe,
-) -> CorrectorMap {
-    let kz = if c.kind == CorrectorKind::Ulmc { 2 } else { 3 };
+/// Reads the map of one corrector step off the real step function ([`Corrector::step_with`]),
+/// with the step's uniforms already in `p.cw.uniforms` (the ULMC-type maps do not change between
+/// the steps of one call): one probe per unit state and per unit noise vector.
+fn corrector_map(problem: &Problem<'_>, c: &Corrector, coeffs: &UlmcCoeffs, t: f64, p: &mut Probe) -> CorrectorMap {
+    let (k, nz) = (p.x.len(), c.kind.normals_per_step());
     let run = |x0: f64, v0: f64, zi: Option<usize>, p: &mut Probe| -> (Vec<f64>, Vec<f64>) {
         p.x.fill(x0);
-        p.v.fill(v0);
-        for (j, z) in p.z.iter_mut().enumerate() {
-            z.fill(if zi == Some(j) { 1.0 } else { 0.0 });
+        p.cw.v.fill(v0);
+        p.cw.z.clear();
+        p.cw.z.resize(nz * k, 0.0);
+        if let Some(j) = zi {
+            p.cw.z[j * k..(j + 1) * k].fill(1.0);
         }
-        let Probe { x, v, z, ws, rm, .. } = p;
-        match c.kind {
-            CorrectorKind::Ulmc => ulmc_step(problem.score, t, coeffs, x, v, &z[0], &z[1], &mut ws.s),
-            CorrectorKind::RmUlmc => rm_ulmc_step(problem.score, t, c.gamma, c.h, alpha, &z[0], &z[1], &z[2], x, v, rm),
-        }
-        (p.x.clone(), p.v.clone())
+        c.step_with(problem.score, t, coeffs, &mut p.x, &mut p.cw);
+        (p.x.clone(), p.cw.v.clone())
     };
     CorrectorMap {
         b: run(0.0, 0.0, None, p),
         x1: run(1.0, 0.0, None, p),
         v1: run(0.0, 1.0, None, p),
-        noise: (0..kz).map(|j| run(0.0, 0.0, Some(j), p)).collect(),
+        noise: (0..nz).map(|j| run(0.0, 0.0, Some(j), p)).collect(),
     }
 }
 
@@ -310,38 +300,24 @@ pub fn propagate_joint(problem: &Problem<'_>, stages: &[Stage<'_>], rng: &mut Sa
                 st.mv.fill(0.0);
                 st.sxv.fill(0.0);
                 st.svv.fill(1.0);
-                let coeffs = UlmcCoeffs::compute(corrector.gamma, corrector.h);
-                // ULMC: one map serves every step of the call; RM-ULMC: one map per drawn α
-                let fixed = (corrector.kind == CorrectorKind::Ulmc)
-                    .then(|| corrector_map(problem, corrector, &coeffs, t, 0.0, &mut p));
+                let coeffs = corrector.coeffs();
+                let draws = corrector.kind.uniforms_per_step();
+                // maps without uniforms serve every step of the call; others: one per draw
+                let fixed = (draws == 0).then(|| corrector_map(problem, corrector, &coeffs, t, &mut p));
                 for _ in 0..corrector.steps {
                     match &fixed {
                         Some(map) => push_corrector(&mut st, map),
                         None => {
-                            let map = corrector_map(problem, corrector, &coeffs, t, uniform01(rng), &mut p);
+                            p.cw.uniforms.clear();
+                            p.cw.uniforms.extend((0..draws).map(|_| uniform01(rng)));
+                            let map = corrector_map(problem, corrector, &coeffs, t, &mut p);
                             push_corrector(&mut st, &map);
                         }
                     }
                 }
             }
-            Stage::Ode {
-                kind: OdeKind::Ei,
-                t,
-                h,
-            } => push_predictor(&mut st, &predictor_map(problem, PredStep::Ei { t, h }, &mut p)),
-            Stage::Ode {
-                kind: OdeKind::Rm,
-                t,
-                h,
-            } => {
-                let step = PredStep::Rm {
-                    t,
-                    h,
-                    alpha: uniform01(rng),
-                };
-                push_predictor(&mut st, &predictor_map(problem, step, &mut p));
-            }
-            Stage::Sde { t, h } => push_predictor(&mut st, &predictor_map(problem, PredStep::Sde { t, h }, &mut p)),
+            Stage::Ode { kind, t, h } => push_predictor(&mut st, &ode_map(problem, kind, t, h, rng, &mut p)),
+            Stage::Sde { t, h } => push_predictor(&mut st, &sde_map(problem, t, h, &mut p)),
         }
     }
     JointLaw {
@@ -364,7 +340,7 @@ pub fn check_linear(problem: &Problem<'_>) -> Result<()> {
     let k = problem.slots();
     let (t, h) = (0.7, 0.1);
     let mut p = Probe::new(k);
-    let [a, b, _] = predictor_map(problem, PredStep::Ei { t, h }, &mut p);
+    let [a, b, _] = ode_map(problem, OdeKind::Ei, t, h, &mut stream_rng(0, 0), &mut p);
     let mut rng = stream_rng(0x11a7, 0);
     let x: Vec<f64> = (0..k).map(|_| 2.0 * normal(&mut rng)).collect();
     let mut y = x.clone();
