@@ -402,3 +402,39 @@ fn parallel_samplers_are_bitwise_identical_for_1_and_2_threads() {
     cw.picard.residuals.push(1.0);
     assert_eq!(cw.residuals(CorrectorKind::UlmcPar { cells: 2, picard: 1 }), &[1.0]);
 }
+
+#[test]
+fn parallel_predictor_corrector_reduces_to_the_sequential_one() {
+    // rm-par with R = 1, K = 0 is rm bit for bit, and ulmc-par with K = M − 2 is ULMC with step
+    // h/M: the whole predictor–corrector loop (interleaved correctors) then agrees bit for bit
+    let d = 6;
+    let g = target(d);
+    let grid = TimeGrid::uniform(2.0, 0.05, 12).unwrap();
+    let (cells, h_c) = (3, 0.15);
+    let par_c = Corrector::new(CorrectorKind::UlmcPar { cells, picard: 1 }, 2.0, h_c, 0.45).unwrap();
+    let seq_c = Corrector {
+        kind: CorrectorKind::Ulmc,
+        gamma: 2.0,
+        h: par_c.h / cells as f64,
+        steps: par_c.steps * cells,
+    };
+    let pc = |predictor, c: &Corrector| PredictorCorrector {
+        predictor,
+        schedule: PcSchedule::user(grid.clone(), 0.5, c.clone()).unwrap(),
+    };
+    let par = pc(OdeKind::RmPar { nodes: 1, picard: 0 }, &par_c);
+    let seq = pc(OdeKind::Rm, &seq_c);
+    let (mut a, mut b) = (point(d, 3), point(d, 3));
+    par.run(&g, &mut a, &mut stream_rng(4, 7));
+    seq.run(&g, &mut b, &mut stream_rng(4, 7));
+    assert_eq!(a, b);
+    // the predictor-once-then-corrector-once variant is the same loop with one correction at δ
+    let once = PredictorCorrector {
+        predictor: OdeKind::RmPar { nodes: 4, picard: 2 },
+        schedule: PcSchedule::at_steps(grid.clone(), &[grid.steps() - 1], par_c.clone()).unwrap(),
+    };
+    assert_eq!(
+        stages_rounds(&once.stages()),
+        Rounds::picard_step(4, 2).times(12).then(par_c.rounds())
+    );
+}

@@ -107,3 +107,64 @@ fn c3_logcosh_measures_alpha_free_samplers_only() {
     // same 1-D law, tensorized: TV grows with d, roughly like √d in the LAN regime
     assert!(small > 0.0 && large > 4.0 * small && large < 1.0);
 }
+
+/// C2 on a small configuration: the width search returns the smallest power of two whose fixed
+/// point has plain TV ≤ min ε / 4 (and the next smaller one does not), the cost axis counts
+/// `N q` rounds, and the parallel predictor needs fewer rounds than the sequential one (full
+/// sweep at ε = 0.1: 9.2 vs 11.8 at d = 8, 15.0 vs 37.2 at d = 512; the asserted ratio 1.5 from
+/// d = 64 on is far outside the bootstrap intervals, which are a few % wide).
+#[test]
+fn c2_parallel_predictor_needs_fewer_rounds_than_the_sequential_one() {
+    use randmid::sweep::c2::{Horizon, growth};
+    use randmid::sweep::{C2Config, SweepSpec, run_c2};
+    let mut cfg = C2Config::quick();
+    cfg.base = C1Config {
+        dims: vec![8, 64, 512, 2048],
+        ..small(&[])
+    };
+    cfg.samplers = vec!["rm-par/4".into(), "rm".into()];
+    let floor = 0.1 / 4.0;
+    let w = cfg.width(512, 4).unwrap();
+    assert!(w.is_power_of_two() && w > 1);
+    let fixed_point = |r: usize| {
+        let grid = randmid::grid::TimeGrid::uniform(cfg.base.t_max, cfg.base.t_min, 4).unwrap();
+        let s = randmid::sampler::Ode::rm_par(grid, r, r - 1).unwrap();
+        cfg.tv(&s, 512).unwrap().plain.tv
+    };
+    assert!(fixed_point(w) <= floor && fixed_point(w / 2) > floor, "width {w}");
+    assert_eq!(cfg.cost("rm-par/4", 5, 512).unwrap(), 20);
+    let r = run_c2(&cfg, &mut |_| {}).unwrap();
+    let star = |name: &str, d: usize| {
+        r.nstar
+            .iter()
+            .find(|n| n.sampler == name && n.d == d)
+            .and_then(|n| n.value)
+            .unwrap()
+    };
+    assert!(star("rm", 8) > star("rm-par/4", 8));
+    for d in [64, 512, 2048] {
+        assert!(
+            star("rm", d) > 1.5 * star("rm-par/4", d),
+            "d = {d}: {} vs {}",
+            star("rm", d),
+            star("rm-par/4", d)
+        );
+    }
+    let g = growth(&r).unwrap();
+    assert!(
+        g.iter()
+            .any(|row| row.sampler == "rm-par/4" && row.models.fits.len() == 3)
+    );
+    // the growing horizon: T(d) is the first 0.05-step with TV(q_T, N(0, I)) ≤ floor
+    cfg.horizon = Horizon::Growing;
+    let t = cfg.t_max(2048).unwrap();
+    let tv = |t: f64| {
+        let v = (-2.0 * t).exp() * cfg.base.var - (-2.0 * t).exp_m1();
+        randmid::tv::oracle::tv_isotropic_scale(2048, v, 1.0).unwrap()
+    };
+    assert!(t > cfg.base.t_max && tv(t) <= floor && tv(t - 0.05) > floor, "T = {t}");
+    assert_eq!(
+        cfg.outer_steps("rm-par/4", 2048),
+        Some((4.0 * t / 2.0 - 1e-9).ceil() as usize)
+    );
+}

@@ -24,7 +24,7 @@ randmid — randomized-midpoint diffusion samplers on exact-score targets
 
 USAGE:
   randmid check                      sample exact targets with every sampler, print errors vs the exact law,
-                                     then the quick C1 sweep (measured d-exponents vs the theory)
+                                     then the quick C1, C2 and C3 sweeps (measured exponents and rounds)
   randmid sample --target NAME [target options] --dim D --sampler NAME [sampler options]
                  --n N --seed S [--t-max T] [--t-min DELTA] [--exact-start] [--threads K]
                  [--score-error bias|linear|fourier --eps-sc E --error-seed S [--features K --bandwidth B]]
@@ -36,7 +36,11 @@ USAGE:
                 [--samplers ei,rm,ei+ulmc,rm+ulmc,ei+ulmc:paper,rm+ulmc:paper] --out DIR
                                      C1 sweep: TV vs NFE over d, N*(d, ε), fitted exponents
                                      (DIR/c1.json, DIR/c1_points.csv, plots)
-  randmid scale --claim c3 [--family iso-gaussian|ill-gaussian --kappa K] [--quick]
+  randmid scale --claim c2 [--quick] [--horizon fixed|growing] [--samplers rm-par/N,rm-par:R/N,rm,ei]
+                [--outer N] --out DIR
+                                     C2 sweep: rounds R*(d, ε) of the parallel RM predictor, growth-law
+                                     fits (log d, log² d, power of d)
+  randmid scale --claim c3 [--family iso-gaussian|ill-gaussian|logcosh --kappa K] [--quick]
                 [--samplers ula,ulmc,rm-ulmc,ulmc+ulmc,gcc-lc] --out DIR
                                      C3 sweep (log-concave, Gaussian potentials, start at π)
   randmid targets                    list targets and their options
@@ -48,7 +52,11 @@ SAMPLER OPTIONS:
   predictor–corrector (X+Y): --schedule user|paper (user)
      user:  --steps --grid --chunk Δ (1) --gamma γ (2) --corr-step h_c (0.05) --corr-time T_c (0.5)
      paper: --eps ε (0.1) [--lipschitz L (the target's)]   (reconstructed schedule, see rustdoc)
-  log-concave (ula, mala, ulmc, rm-ulmc, gcc-lc) on iso-gaussian, ill-gaussian, logcosh, logistic:
+  parallel: rm-par --nodes R (8) --picard K (4); rm-par+ulmc-par adds --cells M (8) (PC options);
+     paradigms --window P (16) --tol TOL (0.1); the JSON sidecar records rounds, width, work and
+     the Picard residuals per round
+  log-concave (ula, mala, ulmc, rm-ulmc, gcc-lc, ulmc-par, rm-ulmc-par) on iso-gaussian, ill-gaussian, logcosh,
+  logistic:
      LC:    --steps N (100) --step-size h (0.1/√L kinetic, 0.1/L ula/mala) --gamma γ (2√L)
             [--start-var v] (chains start at x* or N(x*, v I))
 ";
@@ -87,6 +95,7 @@ fn dispatch(argv: &[String]) -> Result<()> {
                 crate::check::run(&crate::check::CheckConfig::default_or_quick(quick))?
             );
             check_c1(quick)?;
+            check_c2(quick)?;
             check_c3(quick)
         }
         "sample" => sample(args),
@@ -143,6 +152,28 @@ fn check_c1(quick: bool) -> Result<()> {
     }
     print!("{table}");
     println!("(full sweeps and data: `randmid scale --claim c1 [--family bimodal] --out DIR`; paper-notes/claims.md)");
+    Ok(())
+}
+
+/// The C2 part of `randmid check`: the quick parallel-rounds sweep (or, with `--quick`, a
+/// smoke-sized one): R*(d, ε) in rounds and the growth-law comparison.
+fn check_c2(quick: bool) -> Result<()> {
+    use crate::sweep::{C2Config, run_c2};
+    let mut cfg = C2Config::quick();
+    if quick {
+        cfg.base.dims = vec![8, 64, 512, 4096];
+        cfg.base.eps = vec![0.1];
+        cfg.samplers = vec!["rm-par/4".into(), "rm".into()];
+    }
+    println!(
+        "\nC2 — quick sweep: parallel RM predictor (rm-par/N: N outer steps, width R(d) with fixed-point TV ≤ min ε/4, \
+         K Picard rounds), cost = rounds; same problem as C1 iso-gaussian; d = {:?}",
+        cfg.base.dims
+    );
+    let result = run_c2(&cfg, &mut |_| {})?;
+    print!("{}", scale::c1_table(&result));
+    print!("{}", scale::c2_report(&cfg, &result)?.0);
+    println!("(full sweep: `randmid scale --claim c2 --out DIR`; paper-notes/claims.md)");
     Ok(())
 }
 

@@ -1,4 +1,4 @@
-//! `randmid scale --claim c1|c3 [--family …] [--quick] [--samplers a,b,…] --out DIR`: a scaling
+//! `randmid scale --claim c1|c2|c3 [--family …] [--quick] [--samplers a,b,…] --out DIR`: a scaling
 //! sweep ([`crate::sweep`]), written as `DIR/<claim>.json`, `DIR/<claim>_points.csv` and plots,
 //! with a progress bar on stderr.
 
@@ -8,7 +8,7 @@ use super::progress::ProgressBar;
 use super::write_file;
 use crate::error::Result;
 use crate::plot::{LogLogChart, Series};
-use crate::sweep::c2::growth;
+use crate::sweep::c2::{Horizon, growth};
 use crate::sweep::{C1Config, C2Config, C3Config, C3Family, SweepResult, SweepSpec, run_sweep};
 
 /// Runs the `scale` command.
@@ -20,6 +20,7 @@ pub fn run(mut args: Args) -> Result<()> {
     let family = args.str("family");
     let kappa = args.f64_or("kappa", 100.0)?;
     let outer = args.usize_or("outer", 16)?;
+    let horizon = args.str_or("horizon", "fixed");
     args.finish()?;
     let list = |default: &[String]| -> Vec<String> {
         samplers
@@ -65,6 +66,11 @@ pub fn run(mut args: Args) -> Result<()> {
                 return Err(bad("--outer must be at least 1".into()));
             }
             cfg.outer = outer;
+            cfg.horizon = match horizon.as_str() {
+                "fixed" => Horizon::Fixed,
+                "growing" => Horizon::Growing,
+                other => return Err(bad(format!("unknown horizon `{other}` (fixed, growing)"))),
+            };
             cfg.samplers = list(&cfg.samplers);
             c2 = Some(cfg.clone());
             let json = c2_config_json(&cfg);
@@ -115,7 +121,9 @@ pub fn c1_table(r: &SweepResult) -> String {
     for f in &r.fits {
         let slack = f.drift.max(EXPONENT_RESOLUTION);
         let (lo, hi) = (f.large_d_ci.0 - slack, f.large_d_ci.1 + slack);
-        let verdict = if hi < f.theory {
+        let verdict = if f.theory.is_nan() {
+            "polylog claim: see the growth laws"
+        } else if hi < f.theory {
             "below the theory exponent"
         } else if lo > f.theory {
             "ABOVE the theory exponent"
@@ -244,7 +252,28 @@ fn c2_config_json(cfg: &C2Config) -> Json {
         ("t_max", Json::Num(cfg.base.t_max)),
         ("t_min", Json::Num(cfg.base.t_min)),
         ("data_variance", Json::Num(cfg.base.var)),
-        ("start", Json::Str("exact q_T".into())),
+        (
+            "start",
+            Json::Str(
+                if cfg.horizon == Horizon::Fixed {
+                    "exact q_T"
+                } else {
+                    "N(0, I)"
+                }
+                .into(),
+            ),
+        ),
+        ("horizon", Json::Str(format!("{:?}", cfg.horizon))),
+        (
+            "t_max_by_d",
+            Json::Arr(
+                cfg.base
+                    .dims
+                    .iter()
+                    .map(|&d| Json::Arr(vec![Json::Int(d as i64), cfg.t_max(d).map_or(Json::Null, Json::Num)]))
+                    .collect(),
+            ),
+        ),
         ("outer_steps", Json::Int(cfg.outer as i64)),
         ("max_width", Json::Int(cfg.max_width as i64)),
         (
@@ -258,7 +287,7 @@ fn c2_config_json(cfg: &C2Config) -> Json {
 /// The C2 report: widths `R(d)`, Picard rounds per outer step `K*(d) = R*/N − 2`, and the
 /// growth-law comparison (AIC and leave-one-out error of `a + b ln d`, `a + b ln² d`, `c d^β`),
 /// as text and as JSON entries.
-fn c2_report(cfg: &C2Config, r: &SweepResult) -> Result<(String, Vec<(String, Json)>)> {
+pub(crate) fn c2_report(cfg: &C2Config, r: &SweepResult) -> Result<(String, Vec<(String, Json)>)> {
     let mut widths: Vec<(usize, usize, usize)> = cfg
         .widths
         .lock()
@@ -294,10 +323,13 @@ fn c2_report(cfg: &C2Config, r: &SweepResult) -> Result<(String, Vec<(String, Js
         let slopes: Vec<String> = g.local.iter().map(|&(d, s)| format!("{d:.0}:{s:.3}")).collect();
         text.push_str(&format!("    best by AIC: {best}; local slopes {}\n", slopes.join(" ")));
         let kstar = match cfg.outer_of(&g.sampler) {
-            Some(n) => Json::Arr(
+            Some(_) => Json::Arr(
                 g.rounds
                     .iter()
-                    .map(|&(d, v)| Json::Arr(vec![Json::Int(d as i64), Json::Num(v / n as f64 - 2.0)]))
+                    .filter_map(|&(d, v)| {
+                        let n = cfg.outer_steps(&g.sampler, d)?;
+                        Some(Json::Arr(vec![Json::Int(d as i64), Json::Num(v / n as f64 - 2.0)]))
+                    })
                     .collect(),
             ),
             None => Json::Null,
@@ -393,7 +425,12 @@ fn plots(dir: &str, claim: &str, spec: &dyn SweepSpec, r: &SweepResult) -> Resul
             .collect();
         let chart = LogLogChart {
             title: format!("{upper} {name}: TV vs cost ({})", spec.axes().family),
-            x_label: "evaluations per sample".into(),
+            x_label: if upper == "C2" {
+                "rounds per sample"
+            } else {
+                "evaluations per sample"
+            }
+            .into(),
             y_label: "TV".into(),
             series,
             levels: spec.axes().eps.to_vec(),
@@ -453,7 +490,7 @@ fn nstar_chart(upper: &str, spec: &dyn SweepSpec, r: &SweepResult, eps: f64) -> 
     LogLogChart {
         title: format!("{upper}: N*(d, ε = {eps}) ({})", spec.axes().family),
         x_label: "dimension d".into(),
-        y_label: "N* (NFE)".into(),
+        y_label: if upper == "C2" { "R* (rounds)" } else { "N* (NFE)" }.into(),
         series,
         levels: vec![],
     }

@@ -62,7 +62,8 @@ pub trait SweepSpec {
     /// # Errors
     /// As [`SweepSpec::cost`], and estimator failures.
     fn measure(&self, name: &str, steps: usize, d: usize) -> Result<Option<NestedTv>>;
-    /// The theory's d-exponent for `name` (an upper bound).
+    /// The theory's d-exponent for `name` (an upper bound); NaN where the claim is not a power
+    /// law (the polylogarithmic rounds of C2).
     fn theory(&self, name: &str) -> f64;
 }
 
