@@ -13,7 +13,7 @@ pub struct Args {
 }
 
 /// Options that take no value.
-const FLAGS: &[&str] = &["exact-start", "quick", "json"];
+const FLAGS: &[&str] = &["exact-start", "quick", "json", "resume"];
 
 impl Args {
     /// Parses `--key value` pairs and the known value-less flags.
@@ -103,7 +103,8 @@ impl Args {
     /// # Errors
     /// As [`Args::u64_or`].
     pub fn usize_or(&mut self, key: &str, default: usize) -> Result<usize> {
-        Ok(self.u64_or(key, default as u64)? as usize)
+        let v = self.u64_or(key, default as u64)?;
+        usize::try_from(v).map_err(|_| bad(format!("--{key} = {v} does not fit this platform's usize")))
     }
 
     /// Whether a flag was given (consumes it).

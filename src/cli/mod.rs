@@ -8,6 +8,7 @@ pub mod json;
 pub mod lc;
 pub mod progress;
 pub mod scale;
+pub mod store;
 pub mod tv;
 
 use std::io::Write;
@@ -43,6 +44,12 @@ USAGE:
   randmid scale --claim c3 [--family iso-gaussian|ill-gaussian|logcosh --kappa K] [--quick]
                 [--samplers ula,ulmc,rm-ulmc,ulmc+ulmc,gcc-lc] --out DIR
                                      C3 sweep (log-concave, Gaussian potentials, start at π)
+  scale options for every claim: [--dims 8,64,512] [--eps 0.1,0.03] [--resume] [--shard I/N]
+                                     every finished point is appended to DIR/<claim>.jsonl as it
+                                     completes; --resume continues a killed sweep from it; --shard I/N
+                                     runs the I-th of N disjoint parts (DIR/<claim>.shard-I-of-N.jsonl)
+  randmid merge --claim … (the same options as the sharded scale runs) --inputs A.jsonl,B.jsonl,… --out DIR
+                                     combine shards into the same JSON/CSV/plots as an unsharded run
   randmid targets                    list targets and their options
   randmid samplers                   list samplers and their options
   randmid help                       this text
@@ -100,7 +107,8 @@ fn dispatch(argv: &[String]) -> Result<()> {
         }
         "sample" => sample(args),
         "tv" => tv::run(args),
-        "scale" => scale::run(args),
+        "scale" => scale::run(args, false),
+        "merge" => scale::run(args, true),
         "targets" => list(args, build::TARGETS),
         "samplers" => list(args, build::SAMPLERS),
         "help" | "--help" | "-h" => {
@@ -108,7 +116,7 @@ fn dispatch(argv: &[String]) -> Result<()> {
             Ok(())
         }
         other => Err(bad(format!(
-            "unknown command `{other}` (check, sample, targets, samplers, help)"
+            "unknown command `{other}` (check, sample, tv, scale, merge, targets, samplers, help)"
         ))),
     }
 }

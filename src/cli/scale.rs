@@ -5,14 +5,43 @@
 use super::args::{Args, bad};
 use super::json::Json;
 use super::progress::ProgressBar;
+use super::store::{self, JsonlStore, header};
 use super::write_file;
 use crate::error::Result;
 use crate::plot::{LogLogChart, Series};
 use crate::sweep::c2::{Horizon, growth};
-use crate::sweep::{C1Config, C2Config, C3Config, C3Family, SweepResult, SweepSpec, run_sweep};
+use crate::sweep::{C1Config, C2Config, C3Config, C3Family, Shard, SweepResult, SweepSpec, run_sweep_stored};
 
-/// Runs the `scale` command.
-pub fn run(mut args: Args) -> Result<()> {
+/// Parses `I/N` (`0 ≤ I < N`).
+fn parse_shard(s: &str) -> Result<Shard> {
+    let bad_shard = || bad(format!("--shard {s}: expected I/N with 0 ≤ I < N, e.g. 0/4"));
+    let (i, n) = s.split_once('/').ok_or_else(bad_shard)?;
+    let (index, count) = (
+        i.trim().parse::<usize>().map_err(|_| bad_shard())?,
+        n.trim().parse::<usize>().map_err(|_| bad_shard())?,
+    );
+    if count == 0 || index >= count {
+        return Err(bad_shard());
+    }
+    Ok(Shard { index, count })
+}
+
+/// A comma-separated list of numbers.
+fn parse_list<T: std::str::FromStr>(key: &str, s: &str) -> Result<Vec<T>> {
+    let v: std::result::Result<Vec<T>, _> = s.split(',').map(|x| x.trim().parse::<T>()).collect();
+    match v {
+        Ok(v) if !v.is_empty() => Ok(v),
+        _ => Err(bad(format!("--{key} {s}: expected a comma-separated list of numbers"))),
+    }
+}
+
+/// Runs the `scale` command (`merge = false`) or the `merge` command (`merge = true`: replay the
+/// shards' JSONL files given by `--inputs`, computing nothing).
+///
+/// Every finished point is appended to `DIR/<claim>.jsonl` (`DIR/<claim>.shard-I-of-N.jsonl`
+/// for `--shard I/N`) as it completes; `--resume` continues a killed sweep from that file; the
+/// final JSON and CSV are written atomically (temporary file, then rename).
+pub fn run(mut args: Args, merge: bool) -> Result<()> {
     let claim = args.required("claim")?;
     let quick = args.flag("quick");
     let dir = args.required("out")?;
@@ -21,7 +50,32 @@ pub fn run(mut args: Args) -> Result<()> {
     let kappa = args.f64_or("kappa", 100.0)?;
     let outer = args.usize_or("outer", 16)?;
     let horizon = args.str_or("horizon", "fixed");
+    let dims: Option<Vec<usize>> = args.str("dims").map(|s| parse_list("dims", &s)).transpose()?;
+    let eps: Option<Vec<f64>> = args.str("eps").map(|s| parse_list("eps", &s)).transpose()?;
+    if dims.as_ref().is_some_and(|d| d.contains(&0))
+        || eps.as_ref().is_some_and(|e| e.iter().any(|&x| !(x > 0.0 && x < 1.0)))
+    {
+        return Err(bad("--dims must be positive and --eps in (0, 1)".into()));
+    }
+    let (resume, shard, inputs) = if merge {
+        (false, Shard::ALL, Some(args.required("inputs")?))
+    } else {
+        let shard = args
+            .str("shard")
+            .map(|s| parse_shard(&s))
+            .transpose()?
+            .unwrap_or(Shard::ALL);
+        (args.flag("resume"), shard, None)
+    };
     args.finish()?;
+    let axes = |d: &mut Vec<usize>, e: &mut Vec<f64>| {
+        if let Some(v) = &dims {
+            d.clone_from(v);
+        }
+        if let Some(v) = &eps {
+            e.clone_from(v);
+        }
+    };
     let list = |default: &[String]| -> Vec<String> {
         samplers
             .as_ref()
@@ -37,6 +91,7 @@ pub fn run(mut args: Args) -> Result<()> {
                 (other, _) => return Err(bad(format!("unknown C1 family `{other}` (iso-gaussian, bimodal)"))),
             };
             cfg.samplers = list(&cfg.samplers);
+            axes(&mut cfg.dims, &mut cfg.eps);
             let json = c1_config_json(&cfg);
             (Box::new(cfg), json)
         }
@@ -57,6 +112,7 @@ pub fn run(mut args: Args) -> Result<()> {
                 }
             };
             cfg.samplers = list(&cfg.samplers);
+            axes(&mut cfg.dims, &mut cfg.eps);
             let json = c3_config_json(&cfg);
             (Box::new(cfg), json)
         }
@@ -72,6 +128,7 @@ pub fn run(mut args: Args) -> Result<()> {
                 other => return Err(bad(format!("unknown horizon `{other}` (fixed, growing)"))),
             };
             cfg.samplers = list(&cfg.samplers);
+            axes(&mut cfg.base.dims, &mut cfg.base.eps);
             c2 = Some(cfg.clone());
             let json = c2_config_json(&cfg);
             (Box::new(cfg), json)
@@ -82,8 +139,38 @@ pub fn run(mut args: Args) -> Result<()> {
         path: dir.clone(),
         message: e.to_string(),
     })?;
+    let head = header(&claim, &config);
     let mut bar = ProgressBar::new();
-    let result = run_sweep(spec.as_ref(), &mut |p| bar.update(p));
+    let result = match inputs {
+        Some(list) => {
+            let paths: Vec<String> = list.split(',').map(str::to_string).collect();
+            let mut mem = store::merge(&paths, &head)?;
+            eprintln!("merging {} stored points from {} file(s)", mem.len(), paths.len());
+            run_sweep_stored(spec.as_ref(), &mut |p| bar.update(p), &mut mem, Shard::ALL, true)
+        }
+        None => {
+            let path = if shard == Shard::ALL {
+                format!("{dir}/{claim}.jsonl")
+            } else {
+                format!("{dir}/{claim}.shard-{}-of-{}.jsonl", shard.index, shard.count)
+            };
+            let mut jsonl = JsonlStore::open(&path, &head, resume)?;
+            if !jsonl.is_empty() {
+                eprintln!("resuming from {path}: {} finished points", jsonl.len());
+            }
+            let r = run_sweep_stored(spec.as_ref(), &mut |p| bar.update(p), &mut jsonl, shard, false);
+            if shard != Shard::ALL && r.is_ok() {
+                bar.finish();
+                eprintln!(
+                    "shard {}/{} done: {path}; combine the shards with `randmid merge` (same options, \
+                     --inputs <the shard files>)",
+                    shard.index, shard.count
+                );
+                return Ok(());
+            }
+            r
+        }
+    };
     bar.finish();
     let result = result?;
     let mut json = sweep_json(&claim, config, &result);
@@ -97,12 +184,23 @@ pub fn run(mut args: Args) -> Result<()> {
         }
         None => String::new(),
     };
-    write_file(&format!("{dir}/{claim}.json"), &json.pretty())?;
-    write_file(&format!("{dir}/{claim}_points.csv"), &points_csv(&result))?;
+    write_atomic(&format!("{dir}/{claim}.json"), &json.pretty())?;
+    write_atomic(&format!("{dir}/{claim}_points.csv"), &points_csv(&result))?;
     plots(&dir, &claim, spec.as_ref(), &result)?;
     print!("{}{c2_text}", c1_table(&result));
     eprintln!("wrote {dir}/{claim}.json, {dir}/{claim}_points.csv and the {claim}_*.svg/png plots");
     Ok(())
+}
+
+/// Writes `text` to `path` atomically: a temporary file in the same folder, then a rename, so a
+/// reader (or a kill) never sees a half-written result.
+fn write_atomic(path: &str, text: &str) -> Result<()> {
+    let tmp = format!("{path}.tmp");
+    write_file(&tmp, text)?;
+    std::fs::rename(&tmp, path).map_err(|e| crate::Error::Io {
+        path: path.to_string(),
+        message: e.to_string(),
+    })
 }
 
 /// Resolution at which an exponent is called equal to the theory's: finite-d corrections and a

@@ -9,7 +9,7 @@
 //! bootstrap intervals over the estimator's blocks (every configuration uses the same seed, so
 //! blocks are common-random-number replicates across resolutions); and the exponent fits.
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::scaling::{Crossing, bootstrap_exponent, bootstrap_n_star, local_slopes, n_star_of_replicates};
 use crate::tv::TvEstimate;
 use crate::tv::nested::{NestedConfig, NestedTv};
@@ -160,12 +160,117 @@ pub struct Progress<'a> {
 /// # Errors
 /// Propagates sampler, estimator and fitting errors.
 pub fn run_sweep(spec: &dyn SweepSpec, progress: &mut dyn FnMut(&Progress)) -> Result<SweepResult> {
+    run_sweep_stored(spec, progress, &mut MemoryStore::default(), Shard::ALL, false)
+}
+
+/// A finished configuration as stored for resuming and merging sweeps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// Sampler name.
+    pub sampler: String,
+    /// Dimension.
+    pub d: usize,
+    /// Resolution.
+    pub steps: usize,
+    /// Cost at this resolution ([`SweepSpec::cost`]).
+    pub nfe: u64,
+    /// The estimate, or `None` where the estimator refused the configuration.
+    pub tv: Option<NestedTv>,
+}
+
+/// Where a sweep puts every finished configuration as it completes, and where a resumed or merged
+/// sweep finds them (so nothing finished is ever recomputed or lost).
+pub trait PointStore {
+    /// The stored record of `(sampler, d, steps)`, if any.
+    fn lookup(&self, sampler: &str, d: usize, steps: usize) -> Option<Record>;
+    /// Stores a newly finished record (e.g. appends it to a JSONL file and flushes).
+    ///
+    /// # Errors
+    /// I/O failures.
+    fn store(&mut self, record: &Record) -> Result<()>;
+}
+
+/// An in-memory [`PointStore`] (also the index of a JSONL store).
+#[derive(Debug, Clone, Default)]
+pub struct MemoryStore {
+    records: std::collections::HashMap<(String, usize, usize), Record>,
+}
+
+impl MemoryStore {
+    /// Number of stored records.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+    /// Whether nothing is stored.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+}
+
+impl PointStore for MemoryStore {
+    fn lookup(&self, sampler: &str, d: usize, steps: usize) -> Option<Record> {
+        self.records.get(&(sampler.to_string(), d, steps)).cloned()
+    }
+    fn store(&mut self, record: &Record) -> Result<()> {
+        self.records
+            .insert((record.sampler.clone(), record.d, record.steps), record.clone());
+        Ok(())
+    }
+}
+
+/// The part of a sweep one process runs: curve `k` (numbered sampler-major over
+/// `samplers × dims`) belongs to shard `k mod count`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// This shard, `0 ≤ index < count`.
+    pub index: usize,
+    /// Number of shards.
+    pub count: usize,
+}
+
+impl Shard {
+    /// The whole sweep.
+    pub const ALL: Shard = Shard { index: 0, count: 1 };
+
+    /// Whether curve `k` is this shard's.
+    pub fn owns(&self, k: usize) -> bool {
+        k % self.count.max(1) == self.index
+    }
+}
+
+/// [`run_sweep`] with a [`PointStore`]: configurations found in `store` are reused (a resumed or
+/// merged sweep), new ones are measured and stored as they finish. With `replay_only`, a missing
+/// configuration is an error (merging shards must not compute). A shard other than
+/// [`Shard::ALL`] measures only its curves and fits nothing (the fits need every curve: merge the
+/// shards' stores, then replay).
+///
+/// # Errors
+/// Propagates sampler, estimator, store and fitting errors; [`Error::InvalidConfig`] for a
+/// missing configuration in replay mode, a stored cost that differs from the configuration's, or
+/// an invalid shard.
+pub fn run_sweep_stored(
+    spec: &dyn SweepSpec,
+    progress: &mut dyn FnMut(&Progress),
+    store: &mut dyn PointStore,
+    shard: Shard,
+    replay_only: bool,
+) -> Result<SweepResult> {
+    if shard.count == 0 || shard.index >= shard.count {
+        return Err(Error::InvalidConfig {
+            reason: format!("shard {}/{}: need 0 ≤ index < count", shard.index, shard.count),
+        });
+    }
     let mut out = SweepResult::default();
     let total = spec.axes().samplers.len() * spec.axes().dims.len();
-    let mut done = 0;
+    let (mut done, mut k) = (0, 0);
+    let mut ctx = CurveCtx { store, replay_only };
     for name in spec.axes().samplers {
         let mut curves = vec![];
         for &d in spec.axes().dims {
+            k += 1;
+            if !shard.owns(k - 1) {
+                continue;
+            }
             let mut report = |line: &str| {
                 progress(&Progress {
                     curves_done: done,
@@ -173,17 +278,64 @@ pub fn run_sweep(spec: &dyn SweepSpec, progress: &mut dyn FnMut(&Progress)) -> R
                     line,
                 })
             };
-            let (points, reps) = curve(spec, name, d, &mut report)?;
+            let (points, reps) = curve(spec, name, d, &mut ctx, &mut report)?;
             done += 1;
             let nfe: Vec<f64> = points.iter().map(|p| p.nfe as f64).collect();
             out.points.extend(points);
             curves.push((d, nfe, reps));
         }
-        for &eps in spec.axes().eps {
-            fit_one(spec, name, eps, &curves, &mut out)?;
+        if shard == Shard::ALL {
+            for &eps in spec.axes().eps {
+                fit_one(spec, name, eps, &curves, &mut out)?;
+            }
         }
     }
     Ok(out)
+}
+
+/// The store and mode a curve is measured with.
+struct CurveCtx<'a> {
+    store: &'a mut dyn PointStore,
+    replay_only: bool,
+}
+
+impl CurveCtx<'_> {
+    /// The stored estimate of a configuration, or a new measurement (then stored).
+    fn get(
+        &mut self,
+        spec: &dyn SweepSpec,
+        name: &str,
+        d: usize,
+        steps: usize,
+        nfe: u64,
+    ) -> Result<(Option<NestedTv>, bool)> {
+        if let Some(rec) = self.store.lookup(name, d, steps) {
+            if rec.nfe != nfe {
+                return Err(Error::InvalidConfig {
+                    reason: format!(
+                        "stored point {name} d={d} steps={steps} has cost {} but the configuration gives {nfe}: \
+                         the stored sweep was run with a different configuration",
+                        rec.nfe
+                    ),
+                });
+            }
+            return Ok((rec.tv, true));
+        }
+        if self.replay_only {
+            return Err(Error::InvalidConfig {
+                reason: format!("point {name} d={d} steps={steps} is in none of the merged shards"),
+            });
+        }
+        let tv = spec.measure(name, steps, d)?;
+        self.store.store(&Record {
+            sampler: name.to_string(),
+            d,
+            steps,
+            nfe,
+            tv: tv.clone(),
+        })?;
+        Ok((tv, false))
+    }
 }
 
 /// One TV curve: TV against cost for resolutions growing by 2^{1/4} (tv-methodology §2.2),
@@ -194,6 +346,7 @@ fn curve(
     spec: &dyn SweepSpec,
     name: &str,
     d: usize,
+    ctx: &mut CurveCtx<'_>,
     progress: &mut dyn FnMut(&str),
 ) -> Result<(Vec<Point>, Vec<Vec<f64>>)> {
     let family = spec.axes().family;
@@ -207,9 +360,11 @@ fn curve(
             steps = next(steps);
             continue;
         }
-        let Some(r) = spec.measure(name, steps, d)? else {
+        let (measured, cached) = ctx.get(spec, name, d, steps, nfe)?;
+        let tag = if cached { " (stored)" } else { "" };
+        let Some(r) = measured else {
             progress(&format!(
-                "{family} {name:<8} d={d:<6} steps={steps:<6} NFE={nfe:<7} skipped (estimator refused)"
+                "{family} {name:<8} d={d:<6} steps={steps:<6} NFE={nfe:<7} skipped (estimator refused){tag}"
             ));
             steps = next(steps);
             continue;
@@ -220,7 +375,7 @@ fn curve(
             rep.push(b.max(0.0));
         }
         progress(&format!(
-            "{family} {name:<8} d={d:<6} steps={steps:<6} NFE={nfe:<7} TV={:.4}",
+            "{family} {name:<8} d={d:<6} steps={steps:<6} NFE={nfe:<7} TV={:.4}{tag}",
             r.richardson.tv
         ));
         if r.plain.tv < floor {
