@@ -150,10 +150,15 @@ fn run_samples<T: Target + ?Sized, R: Send>(
         })
         .collect();
     if let Some(i) = samples.chunks(dim).position(|x| x.iter().any(|v| !v.is_finite())) {
-        return Err(Error::NonFinite {
-            sample: i,
-            at: format!("output of {} at t = {}", sampler.name(), sampler.t_end()),
-        });
+        // replay that sample (it depends only on (seed, i)) to find the first bad step
+        let mut rng = stream_rng(seed, i as u64);
+        let mut x = vec![0.0; dim];
+        draw_start(target, start, sampler.t_start(), &mut rng, &mut x);
+        let at = sampler.locate_non_finite(score, &mut x, &mut rng).map_or(
+            format!("output of {} at t = {}", sampler.name(), sampler.t_end()),
+            |s| format!("{}: {s}", sampler.name()),
+        );
+        return Err(Error::NonFinite { sample: i, at });
     }
     let (nfe, records): (Vec<u64>, Vec<R>) = per.into_iter().unzip();
     let nfe_per_sample = nfe.iter().copied().max().unwrap_or(0);

@@ -42,6 +42,48 @@ pub trait Sampler: Sync {
     /// Runs one trajectory in place on `x` (length `score.dim()`) and returns the number of
     /// score evaluations (NFE) it made.
     fn run(&self, score: &dyn Score, x: &mut [f64], rng: &mut SampleRng) -> u64;
+
+    /// Replays one trajectory like [`Sampler::run`] (same start `x`, same stream) and describes
+    /// the first step after which `x` is not finite (step index, kind, forward time), or `None`
+    /// if it stays finite or the sampler cannot tell. The drivers call it only for a sample whose
+    /// output is not finite, so it costs nothing otherwise. Built-in samplers answer through
+    /// [`locate_non_finite`].
+    fn locate_non_finite(&self, _score: &dyn Score, _x: &mut [f64], _rng: &mut SampleRng) -> Option<String> {
+        None
+    }
+}
+
+/// The first of `stages` after which `x` holds a NaN or ±∞, replaying them one by one with the
+/// randomness they draw from `rng` (the same draws as [`run_stages`]), described with its index,
+/// kind and forward time.
+pub fn locate_non_finite(
+    stages: &[Stage<'_>],
+    score: &dyn Score,
+    x: &mut [f64],
+    rng: &mut SampleRng,
+) -> Option<String> {
+    for (k, st) in stages.iter().enumerate() {
+        run_stages(std::slice::from_ref(st), score, x, rng);
+        if let Some(i) = x.iter().position(|v| !v.is_finite()) {
+            let what = match *st {
+                Stage::Ode { kind, t, h } => format!("{} step from t = {t:.6} to t = {:.6}", kind.name(), t - h),
+                Stage::Sde { t, h } => format!("sde step from t = {t:.6} to t = {:.6}", t - h),
+                Stage::Correct { t, corrector } => format!(
+                    "{} corrector call at t = {t:.6} ({} steps of {:.6})",
+                    corrector.name(),
+                    corrector.steps,
+                    corrector.h
+                ),
+            };
+            return Some(format!(
+                "stage {} of {}: {what}; coordinate {i} = {}",
+                k + 1,
+                stages.len(),
+                x[i]
+            ));
+        }
+    }
+    None
 }
 
 /// One stage of a sampler built from the step functions of this module. Samplers expose their

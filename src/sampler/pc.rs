@@ -205,6 +205,9 @@ impl Sampler for PredictorCorrector {
     fn run(&self, score: &dyn Score, x: &mut [f64], rng: &mut SampleRng) -> u64 {
         run_stages(&self.stages(), score, x, rng)
     }
+    fn locate_non_finite(&self, score: &dyn Score, x: &mut [f64], rng: &mut SampleRng) -> Option<String> {
+        super::locate_non_finite(&self.stages(), score, x, rng)
+    }
 }
 
 impl Staged for PredictorCorrector {

@@ -220,6 +220,9 @@ impl Sampler for Ode {
     fn run(&self, score: &dyn Score, x: &mut [f64], rng: &mut SampleRng) -> u64 {
         run_stages(&self.stages(), score, x, rng)
     }
+    fn locate_non_finite(&self, score: &dyn Score, x: &mut [f64], rng: &mut SampleRng) -> Option<String> {
+        super::locate_non_finite(&self.stages(), score, x, rng)
+    }
 }
 
 /// The reverse-SDE exponential-integrator sampler (DDPM-type baseline).
@@ -242,6 +245,9 @@ impl Sampler for ReverseSde {
     /// Randomness: `d` standard normals per step, in step order.
     fn run(&self, score: &dyn Score, x: &mut [f64], rng: &mut SampleRng) -> u64 {
         run_stages(&self.stages(), score, x, rng)
+    }
+    fn locate_non_finite(&self, score: &dyn Score, x: &mut [f64], rng: &mut SampleRng) -> Option<String> {
+        super::locate_non_finite(&self.stages(), score, x, rng)
     }
 }
 
