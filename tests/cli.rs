@@ -306,3 +306,18 @@ fn log_concave_samplers_run_from_the_cli() {
         assert!(!o.stderr.is_empty());
     }
 }
+
+#[test]
+fn readme_verdict_table_is_generated_from_the_committed_data() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let (_, rest) = readme.split_once("<!-- verdicts:begin -->\n").unwrap();
+    let (table, _) = rest.split_once("<!-- verdicts:end -->").unwrap();
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/paper-notes/data");
+    let out = randmid(&["verdicts", "--data", data]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        table,
+        "regenerate with `randmid verdicts`"
+    );
+}

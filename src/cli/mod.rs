@@ -10,6 +10,7 @@ pub mod progress;
 pub mod scale;
 pub mod store;
 pub mod tv;
+pub mod verdicts;
 
 use std::io::Write;
 use std::time::Instant;
@@ -50,6 +51,8 @@ USAGE:
                                      runs the I-th of N disjoint parts (DIR/<claim>.shard-I-of-N.jsonl)
   randmid merge --claim … (the same options as the sharded scale runs) --inputs A.jsonl,B.jsonl,… --out DIR
                                      combine shards into the same JSON/CSV/plots as an unsharded run
+  randmid verdicts [--data paper-notes/data]
+                                     the README's verdict table, generated from the committed sweep data
   randmid targets                    list targets and their options
   randmid samplers                   list samplers and their options
   randmid help                       this text
@@ -109,6 +112,7 @@ fn dispatch(argv: &[String]) -> Result<()> {
         "tv" => tv::run(args),
         "scale" => scale::run(args, false),
         "merge" => scale::run(args, true),
+        "verdicts" => verdicts::run(args),
         "targets" => list(args, build::TARGETS),
         "samplers" => list(args, build::SAMPLERS),
         "help" | "--help" | "-h" => {
@@ -116,7 +120,7 @@ fn dispatch(argv: &[String]) -> Result<()> {
             Ok(())
         }
         other => Err(bad(format!(
-            "unknown command `{other}` (check, sample, tv, scale, merge, targets, samplers, help)"
+            "unknown command `{other}` (check, sample, tv, scale, merge, verdicts, targets, samplers, help)"
         ))),
     }
 }

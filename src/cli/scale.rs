@@ -208,6 +208,23 @@ fn write_atomic(path: &str, text: &str) -> Result<()> {
 /// (tv-methodology §2.3), so agreement is not claimed more finely than ±0.02.
 pub const EXPONENT_RESOLUTION: f64 = 0.02;
 
+/// The verdict on a large-d exponent interval `ci` with local-slope `drift` against the theory's
+/// exponent: below/above when the interval, widened by `max(drift, EXPONENT_RESOLUTION)`,
+/// excludes it.
+pub fn verdict(ci: (f64, f64), drift: f64, theory: f64) -> &'static str {
+    let slack = drift.max(EXPONENT_RESOLUTION);
+    let (lo, hi) = (ci.0 - slack, ci.1 + slack);
+    if theory.is_nan() {
+        "polylog claim: see the growth laws"
+    } else if hi < theory {
+        "below the theory exponent"
+    } else if lo > theory {
+        "ABOVE the theory exponent"
+    } else {
+        "consistent with it"
+    }
+}
+
 /// The fitted exponents as a table: all-d fit with its bootstrap CI, the large-d fit with its CI
 /// and local-slope drift, the theory exponent, and a verdict on the large-d fit: below/above the
 /// theory exponent when its CI, widened by the drift and by [`EXPONENT_RESOLUTION`], excludes it.
@@ -217,17 +234,7 @@ pub fn c1_table(r: &SweepResult) -> String {
         "sampler", "family", "eps", "β(all)", "95% CI", "β(large)", "95% CI", "drift", "theory"
     );
     for f in &r.fits {
-        let slack = f.drift.max(EXPONENT_RESOLUTION);
-        let (lo, hi) = (f.large_d_ci.0 - slack, f.large_d_ci.1 + slack);
-        let verdict = if f.theory.is_nan() {
-            "polylog claim: see the growth laws"
-        } else if hi < f.theory {
-            "below the theory exponent"
-        } else if lo > f.theory {
-            "ABOVE the theory exponent"
-        } else {
-            "consistent with it"
-        };
+        let verdict = verdict(f.large_d_ci, f.drift, f.theory);
         let ci = |a: f64, b: f64| format!("[{a:.3}, {b:.3}]");
         s.push_str(&format!(
             "{:<13} {:<12} {:>5} {:>7.3} {:>16} {:>9.3} {:>16} {:>6.3} {:>6.3}  {verdict}\n",
