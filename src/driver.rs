@@ -139,7 +139,8 @@ fn run_samples<T: Target + ?Sized, R: Send>(
             expected: "at least 1",
         });
     }
-    let mut samples = vec![0.0; n * dim];
+    let len = crate::error::check_count("n × dim (samples × dimension)", n.checked_mul(dim))?;
+    let mut samples = vec![0.0; len];
     let per: Vec<(u64, R)> = samples
         .par_chunks_mut(dim)
         .enumerate()

@@ -151,6 +151,25 @@ pub(crate) fn check_len(what: &'static str, expected: usize, got: usize) -> Resu
     }
 }
 
+/// Largest number of entries in a buffer, or of steps in a schedule, that a validating
+/// constructor accepts from a user-given count: `2^30` (8 GiB of `f64`). Counts beyond it (a
+/// dimension, time steps, mixture components × dimension, Fourier features, parallel widths) are
+/// rejected with [`Error::InvalidParameter`] instead of ending in a capacity-overflow panic, an
+/// allocation abort or a run that never finishes.
+pub const MAX_LEN: usize = 1 << 30;
+
+/// Checks that a count (`None`: its computation overflowed) is at most [`MAX_LEN`]; returns it.
+pub(crate) fn check_count(name: &'static str, count: Option<usize>) -> Result<usize> {
+    match count {
+        Some(n) if n <= MAX_LEN => Ok(n),
+        _ => Err(Error::InvalidParameter {
+            name,
+            value: count.map_or(f64::INFINITY, |n| n as f64),
+            expected: "at most 2^30 (error::MAX_LEN)",
+        }),
+    }
+}
+
 /// Checks that a dimension is at least one.
 pub(crate) fn check_dim(dim: usize) -> Result<usize> {
     if dim >= 1 {

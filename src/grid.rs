@@ -5,7 +5,7 @@
 //! Times are `f64` throughout; step indices are `usize` and never enter time arithmetic
 //! through integer division (style.md §7.7).
 
-use crate::error::{Error, Result, check_positive};
+use crate::error::{Error, MAX_LEN, Result, check_count, check_positive};
 
 /// A validated, strictly decreasing, positive, finite sequence of forward times.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,7 +48,9 @@ impl TimeGrid {
     /// ```
     ///
     /// # Errors
-    /// Invalid if `steps == 0`, `t_min <= 0`, or `t_max <= t_min`.
+    /// Invalid if `steps == 0`, `t_min <= 0`, `t_max <= t_min`, or the steps are too short to
+    /// be told apart in `f64` ([`Error::InvalidGrid`]); [`Error::InvalidParameter`] if
+    /// `steps > MAX_LEN` ([`crate::error::MAX_LEN`], `2^30`).
     pub fn uniform(t_max: f64, t_min: f64, steps: usize) -> Result<Self> {
         check_span(t_max, t_min)?;
         if steps == 0 {
@@ -56,6 +58,7 @@ impl TimeGrid {
                 reason: "steps must be at least 1".into(),
             });
         }
+        check_count("steps", Some(steps))?;
         let h = (t_max - t_min) / steps as f64;
         let mut times: Vec<f64> = (0..steps).map(|n| t_max - n as f64 * h).collect();
         times.push(t_min);
@@ -73,15 +76,38 @@ impl TimeGrid {
     /// step is at most 1.25 times its nominal length and no step is tiny by accident).
     ///
     /// # Errors
-    /// Invalid if `h <= 0`, `t_min <= 0`, or `t_max <= t_min`.
+    /// Invalid if `h <= 0`, `t_min <= 0`, or `t_max <= t_min`; [`Error::InvalidGrid`] if the
+    /// grid would have more than `MAX_LEN` ([`crate::error::MAX_LEN`], `2^30`) steps
+    /// (`(t_max − t_min)/h` too large) or a step shorter than the `f64` resolution at `t`.
     pub fn geometric_tail(t_max: f64, t_min: f64, h: f64) -> Result<Self> {
         check_span(t_max, t_min)?;
         check_positive("h", h)?;
+        // the uniform part alone has about (t_max − t_min)/h steps
+        let uniform_steps = (t_max - t_min) / h;
+        if uniform_steps.is_nan() || uniform_steps > MAX_LEN as f64 {
+            return Err(Error::InvalidGrid {
+                reason: format!(
+                    "h = {h:e} gives about {uniform_steps:e} steps from {t_max:e} to {t_min:e}, more than 2^30 (error::MAX_LEN)"
+                ),
+            });
+        }
         let mut times = vec![t_max];
         let mut t = t_max;
         while t > t_min {
             let step = h.min(0.5 * t);
             let next = t - step;
+            if next >= t {
+                return Err(Error::InvalidGrid {
+                    reason: format!("step h = {h:e} is below the f64 resolution at t = {t:e}"),
+                });
+            }
+            if times.len() > MAX_LEN {
+                return Err(Error::InvalidGrid {
+                    reason: format!(
+                        "h = {h:e} gives more than 2^30 (error::MAX_LEN) steps from {t_max:e} to {t_min:e}"
+                    ),
+                });
+            }
             if next - t_min <= 0.25 * step {
                 times.push(t_min);
                 break;

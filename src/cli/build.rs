@@ -2,7 +2,7 @@
 
 use super::args::{Args, bad};
 use super::json::Json;
-use crate::error::Result;
+use crate::error::{Result, check_count};
 use crate::grid::TimeGrid;
 use crate::parallel::Paradigms;
 use crate::sampler::pc::{PaperConstants, PaperParams, PcSchedule, PredictorCorrector};
@@ -231,7 +231,8 @@ fn grid(args: &mut Args, t_max: f64, t_min: f64) -> Result<(TimeGrid, Json)> {
     let kind = args.str_or("grid", "uniform");
     let grid = match kind.as_str() {
         "uniform" => TimeGrid::uniform(t_max, t_min, steps)?,
-        "geometric" => TimeGrid::geometric_tail(t_max, t_min, (t_max - t_min) / steps.max(1) as f64)?,
+        "geometric" if steps == 0 => return Err(bad("--steps must be at least 1".into())),
+        "geometric" => TimeGrid::geometric_tail(t_max, t_min, (t_max - t_min) / steps as f64)?,
         s if s.starts_with("times:") => {
             let times: std::result::Result<Vec<f64>, _> = s[6..].split(',').map(str::parse).collect();
             TimeGrid::new(times.map_err(|_| bad(format!("--grid {s}: times must be numbers")))?)?
@@ -296,7 +297,7 @@ pub fn sampler(args: &mut Args, target: &dyn Target) -> Result<(BuiltSampler, Js
         ("t_max", Json::Num(t_max)),
         ("t_min", Json::Num(t_min)),
     ];
-    let par = parallel_options(args, &name)?;
+    let par = parallel_options(args, &name, target.dim())?;
     if let Some((nodes, picard, _)) = par {
         cfg.push(("nodes", Json::Int(nodes as i64)));
         cfg.push(("picard", Json::Int(picard as i64)));
@@ -321,6 +322,9 @@ pub fn sampler(args: &mut Args, target: &dyn Target) -> Result<(BuiltSampler, Js
             let (window, tol) = (args.usize_or("window", 16)?, args.f64_or("tol", 0.1)?);
             cfg.push(("window", Json::Int(window as i64)));
             cfg.push(("tol", Json::Num(tol)));
+            // a window longer than the grid acts as the whole grid (same rounds, same output) but
+            // would allocate `window × d`
+            let window = window.min(g.steps());
             BuiltSampler::Plain(Box::new(Paradigms::new(g, window, tol)?))
         }
         other => BuiltSampler::Staged(Box::new(Ode {
@@ -332,8 +336,9 @@ pub fn sampler(args: &mut Args, target: &dyn Target) -> Result<(BuiltSampler, Js
 }
 
 /// `(nodes, picard, cells)` for names with a parallel part (`--nodes R (8) --picard K (4)
-/// --cells M (8)`), `None` otherwise.
-fn parallel_options(args: &mut Args, name: &str) -> Result<Option<(usize, usize, usize)>> {
+/// --cells M (8)`), `None` otherwise. The per-step buffers (`R × d` node positions, `2M × d`
+/// normals) and the Picard round count must stay within [`crate::error::MAX_LEN`].
+fn parallel_options(args: &mut Args, name: &str, dim: usize) -> Result<Option<(usize, usize, usize)>> {
     if !name.split('+').any(|p| p.ends_with("-par")) {
         return Ok(None);
     }
@@ -343,7 +348,25 @@ fn parallel_options(args: &mut Args, name: &str) -> Result<Option<(usize, usize,
     if nodes == 0 || cells == 0 {
         return Err(bad("--nodes and --cells must be at least 1".into()));
     }
+    check_parallel_sizes(dim, &[("nodes × dim", nodes, 1), ("2 × cells × dim", cells, 2)], picard)?;
     Ok(Some((nodes, picard, cells)))
+}
+
+/// Checks `factor · width · dim ≤ MAX_LEN` for each `(name, width, factor)` and `picard ≤
+/// MAX_LEN`: larger values would end in a capacity-overflow panic, an allocation abort or a run
+/// that never finishes.
+pub(crate) fn check_parallel_sizes(dim: usize, widths: &[(&'static str, usize, usize)], picard: usize) -> Result<()> {
+    for &(name, width, factor) in widths {
+        check_count(name, width.checked_mul(factor).and_then(|w| w.checked_mul(dim)))?;
+    }
+    check_count("picard", Some(picard))?;
+    Ok(())
+}
+
+/// Checks that a corrector makes at most [`crate::error::MAX_LEN`] steps per call (`T_c / h_c`; more would
+/// never finish).
+pub(crate) fn check_corrector_steps(c: &Corrector) -> Result<()> {
+    check_count("corr-time / corr-step (corrector steps)", Some(c.steps)).map(|_| ())
 }
 
 fn ode_kind(name: &str, par: Option<(usize, usize, usize)>) -> Result<OdeKind> {
@@ -383,6 +406,7 @@ fn predictor_corrector(
             let (chunk, gamma) = (args.f64_or("chunk", 1.0)?, args.f64_or("gamma", 2.0)?);
             let (h, dur) = (args.f64_or("corr-step", 0.05)?, args.f64_or("corr-time", 0.5)?);
             let c = Corrector::new(corr, gamma, h, dur)?;
+            check_corrector_steps(&c)?;
             let cfg = vec![
                 ("kind", Json::Str("user".into())),
                 ("grid", gcfg),
@@ -403,6 +427,7 @@ fn predictor_corrector(
             };
             let p = PaperParams::reconstruct(pred, target.dim(), l, eps, PaperConstants::default())?;
             let s = PcSchedule::paper(&p, corr, t_max, t_min)?;
+            check_corrector_steps(&s.corrector)?;
             let cfg = vec![
                 ("kind", Json::Str("paper (reconstructed)".into())),
                 ("eps", Json::Num(eps)),

@@ -17,14 +17,17 @@ use crate::potential::{DiagGaussian, LogCoshProduct, Logistic, Potential};
 /// The log-concave sampler names.
 pub const NAMES: [&str; 7] = ["ula", "mala", "ulmc", "rm-ulmc", "gcc-lc", "ulmc-par", "rm-ulmc-par"];
 
-/// Builds the potential named by `--target`.
+/// Builds the potential named by `--target` (`--dim`, when given for `logistic`, must be the
+/// data's dimension).
 fn potential(args: &mut Args) -> Result<(Box<dyn Potential>, Json)> {
     let name = args.required("target")?;
+    let dim_given = args.peek("dim").is_some();
     let dim = args.usize_or("dim", 2)?;
     let f: Box<dyn Potential> = match name.as_str() {
         "iso-gaussian" => {
             let (m, v) = (args.f64_or("mean", 0.0)?, args.f64_or("var", 1.0)?);
             crate::error::check_positive("var", v)?;
+            crate::error::check_count("dim", Some(dim))?;
             Box::new(DiagGaussian::new(vec![m; dim], vec![1.0 / v; dim])?)
         }
         "ill-gaussian" => Box::new(DiagGaussian::ill_conditioned(dim, args.f64_or("kappa", 100.0)?)?),
@@ -33,7 +36,16 @@ fn potential(args: &mut Args) -> Result<(Box<dyn Potential>, Json)> {
             let data = args.str_or("data", "breast-cancer");
             let prior = args.f64_or("prior-var", 1.0)?;
             match data.as_str() {
-                "breast-cancer" => Box::new(Logistic::breast_cancer(prior)?),
+                "breast-cancer" => {
+                    let f = Logistic::breast_cancer(prior)?;
+                    if dim_given && dim != f.dim() {
+                        return Err(bad(format!(
+                            "--dim {dim}: the breast-cancer posterior has dimension {} (leave --dim out)",
+                            f.dim()
+                        )));
+                    }
+                    Box::new(f)
+                }
                 "german" => {
                     return Err(bad(
                         "--data german: the UCI German credit data is not shipped (no offline copy with a clear \
@@ -63,8 +75,10 @@ fn potential(args: &mut Args) -> Result<(Box<dyn Potential>, Json)> {
 
 /// Builds the sampler: `--steps N`, `--step-size h` (default `0.1/√L` for the kinetic samplers,
 /// `0.1/L` for ULA and MALA), `--gamma γ` (default `2√L`, Shen–Lee's γ = 2 with u = 1/L),
-/// `--corr-time T_c` (default `0.5/√L`) and `--corr-step h_c` (default `h`) for `gcc-lc`.
-fn sampler(name: &str, args: &mut Args, l: f64) -> Result<(Box<dyn LogConcaveSampler>, Json)> {
+/// `--corr-time T_c` (default `0.5/√L`) and `--corr-step h_c` (default `h`) for `gcc-lc`;
+/// `--cells M` or `--nodes R` and `--picard K` for the parallel samplers (per-step buffers of
+/// `2M × d` or `2(R + 1) × d` normals, and `K`, at most [`crate::error::MAX_LEN`]).
+fn sampler(name: &str, args: &mut Args, l: f64, dim: usize) -> Result<(Box<dyn LogConcaveSampler>, Json)> {
     let steps = args.usize_or("steps", 100)?;
     let kinetic = !matches!(name, "ula" | "mala");
     let h = args.f64_or("step-size", if kinetic { 0.1 / l.sqrt() } else { 0.1 / l })?;
@@ -76,6 +90,13 @@ fn sampler(name: &str, args: &mut Args, l: f64) -> Result<(Box<dyn LogConcaveSam
         "rm-ulmc-par" => (args.usize_or("nodes", 8)?, args.usize_or("picard", 4)?),
         _ => (0, 0),
     };
+    match name {
+        "ulmc-par" => super::build::check_parallel_sizes(dim, &[("2 × cells × dim", par.0, 2)], par.1)?,
+        "rm-ulmc-par" => {
+            super::build::check_parallel_sizes(dim, &[("2 × (nodes + 1) × dim", par.0.saturating_add(1), 2)], par.1)?
+        }
+        _ => {}
+    }
     let s: Box<dyn LogConcaveSampler> = match name {
         "ula" => Box::new(Ula::new(h, steps)?),
         "mala" => Box::new(Mala::new(h, steps)?),
@@ -108,7 +129,7 @@ fn sampler(name: &str, args: &mut Args, l: f64) -> Result<(Box<dyn LogConcaveSam
 /// known, else 0), or at `N(x*, v I)` with `--start-var v`.
 pub fn run(name: &str, mut args: Args) -> Result<()> {
     let (f, tcfg) = potential(&mut args)?;
-    let (s, scfg) = sampler(name, &mut args, f.smoothness())?;
+    let (s, scfg) = sampler(name, &mut args, f.smoothness(), f.dim())?;
     let n = args.usize_or("n", 1000)?;
     let seed = args.u64_or("seed", 0)?;
     let start_var = args.str("start-var").map(|v| v.parse::<f64>()).transpose();

@@ -104,8 +104,9 @@ impl LcOutput {
 /// bitwise identical for any number of threads. Counters are summed in chain order.
 ///
 /// # Errors
-/// `n == 0`, a start of the wrong length or with a non-positive variance, or
-/// [`Error::NonFinite`] naming the first chain whose output is not finite.
+/// `n == 0` or `n · d > MAX_LEN` ([`crate::error::MAX_LEN`]), a start of the wrong length or
+/// with a non-positive variance, or [`Error::NonFinite`] naming the first chain whose output is
+/// not finite.
 pub fn sample_potential(
     f: &dyn Potential,
     sampler: &dyn LogConcaveSampler,
@@ -121,6 +122,7 @@ pub fn sample_potential(
             expected: "at least 1",
         });
     }
+    crate::error::check_count("n × dim", n.checked_mul(dim))?;
     match start {
         LcStart::Point(p) => crate::error::check_len("start point", dim, p.len())?,
         LcStart::Gaussian { center, var } => {
@@ -129,7 +131,8 @@ pub fn sample_potential(
         }
         LcStart::Correlated { center, factor } => {
             crate::error::check_len("start center", dim, center.len())?;
-            crate::error::check_len("start factor (d × d)", dim * dim, factor.len())?;
+            let dd = crate::error::check_count("start factor (d × d)", dim.checked_mul(dim))?;
+            crate::error::check_len("start factor (d × d)", dd, factor.len())?;
             for &c in factor {
                 crate::error::check_finite("start factor", c)?;
             }
@@ -183,6 +186,51 @@ fn draw_start(start: &LcStart, rng: &mut SampleRng, x: &mut [f64]) {
             }
         }
     }
+}
+
+/// Checks that the parallel widths (`cells`, `nodes`) and Picard rounds are at most
+/// [`crate::error::MAX_LEN`] and that the gradient and round counts of `runs` fit in `u64`, so
+/// that [`Kinetic::grads`] and [`LogConcaveSampler::rounds`] cannot overflow.
+fn check_cost(runs: &[Corrector]) -> Result<()> {
+    use crate::error::check_count;
+    // (gradients, rounds) per step: the Picard step is `1 + R(K + 1)` gradients in `K + 2`
+    // rounds (`Rounds::picard_step`), one anchor evaluation when `R = 0`
+    let picard_step = |name: &'static str, width: usize, r: usize, picard: usize| -> Result<(u64, u64)> {
+        check_count(name, Some(width))?;
+        check_count("picard", Some(picard))?;
+        if r == 0 {
+            return Ok((1, 1));
+        }
+        let k1 = picard as u64 + 1;
+        Ok((1 + r as u64 * k1, k1 + 1))
+    };
+    let (mut grads, mut rounds) = (0u64, 0u64);
+    for c in runs {
+        let (g, r) = match c.kind {
+            CorrectorKind::Ulmc => (1, 1),
+            CorrectorKind::RmUlmc => (2, 2),
+            CorrectorKind::UlmcPar { cells, picard } => picard_step("cells", cells, cells.saturating_sub(1), picard)?,
+            CorrectorKind::RmUlmcPar { nodes, picard } => picard_step("nodes", nodes, nodes, picard)?,
+        };
+        let steps = c.steps as u64;
+        grads = g
+            .checked_mul(steps)
+            .and_then(|x| x.checked_add(grads))
+            .ok_or(Error::InvalidParameter {
+                name: "steps",
+                value: c.steps as f64,
+                expected: "such that the gradient count fits in 64 bits",
+            })?;
+        rounds = r
+            .checked_mul(steps)
+            .and_then(|x| x.checked_add(rounds))
+            .ok_or(Error::InvalidParameter {
+                name: "steps",
+                value: c.steps as f64,
+                expected: "such that the round count fits in 64 bits",
+            })?;
+    }
+    Ok(())
 }
 
 /// Checks a step size and a step count.
@@ -290,7 +338,8 @@ impl Kinetic {
     /// ULMC with friction γ, `steps` steps of `h`.
     ///
     /// # Errors
-    /// γ or `h` not positive and finite, `steps == 0`.
+    /// γ or `h` not positive and finite, `steps == 0`, `h · steps` not finite, or so many steps
+    /// that the gradient count would not fit in `u64`.
     pub fn ulmc(gamma: f64, h: f64, steps: usize) -> Result<Self> {
         Self::single("ulmc", CorrectorKind::Ulmc, gamma, h, steps)
     }
@@ -321,7 +370,8 @@ impl Kinetic {
     /// width `cells − 1` per coarse step; `picard ≥ cells − 2` is ULMC with step `h/cells`).
     ///
     /// # Errors
-    /// As [`Kinetic::ulmc`], and `cells == 0`.
+    /// As [`Kinetic::ulmc`], and `cells == 0`, or `cells` or `picard` above
+    /// [`crate::error::MAX_LEN`].
     pub fn ulmc_par(gamma: f64, h: f64, steps: usize, cells: usize, picard: usize) -> Result<Self> {
         Self::single("ulmc-par", CorrectorKind::UlmcPar { cells, picard }, gamma, h, steps)
     }
@@ -330,7 +380,8 @@ impl Kinetic {
     /// of `h`, each with `nodes` stratified midpoints and `picard` Picard rounds.
     ///
     /// # Errors
-    /// As [`Kinetic::ulmc`], and `nodes == 0`.
+    /// As [`Kinetic::ulmc`], and `nodes == 0`, or `nodes` or `picard` above
+    /// [`crate::error::MAX_LEN`].
     pub fn rm_ulmc_par(gamma: f64, h: f64, steps: usize, nodes: usize, picard: usize) -> Result<Self> {
         Self::single(
             "rm-ulmc-par",
@@ -345,7 +396,8 @@ impl Kinetic {
     /// with fresh velocity for `t_c` with step `h_c`, both with friction γ.
     ///
     /// # Errors
-    /// As [`Kinetic::ulmc`], and `t_c`, `h_c` not positive and finite.
+    /// As [`Kinetic::ulmc`], and `t_c`, `h_c` not positive and finite or `t_c / h_c` above
+    /// [`crate::error::MAX_LEN`].
     pub fn gcc_lc(gamma: f64, h: f64, steps: usize, h_c: f64, t_c: f64) -> Result<Self> {
         let mut k = Self::rm_ulmc(gamma, h, steps)?.then_ulmc(h_c, t_c)?;
         k.name = "gcc-lc".into();
@@ -356,10 +408,14 @@ impl Kinetic {
     /// `h_c` (same friction as the first run), named `"<name>+ulmc"`.
     ///
     /// # Errors
-    /// `t_c` or `h_c` not positive and finite.
+    /// `t_c` or `h_c` not positive and finite, or more than `MAX_LEN` ([`crate::error::MAX_LEN`])
+    /// steps (`t_c / h_c` too large: a run that would never finish).
     pub fn then_ulmc(mut self, h_c: f64, t_c: f64) -> Result<Self> {
         let gamma = self.runs[0].gamma;
-        self.runs.push(Corrector::new(CorrectorKind::Ulmc, gamma, h_c, t_c)?);
+        let run = Corrector::new(CorrectorKind::Ulmc, gamma, h_c, t_c)?;
+        crate::error::check_count("t_c / h_c (corrector steps)", Some(run.steps))?;
+        self.runs.push(run);
+        check_cost(&self.runs)?;
         self.name = format!("{}+ulmc", self.name);
         Ok(self)
     }
@@ -367,9 +423,11 @@ impl Kinetic {
     fn single(name: &'static str, kind: CorrectorKind, gamma: f64, h: f64, steps: usize) -> Result<Self> {
         check_steps(h, steps)?;
         let c = Corrector::new(kind, gamma, h, h * steps as f64)?;
+        let runs = vec![c];
+        check_cost(&runs)?;
         Ok(Kinetic {
             name: name.into(),
-            runs: vec![c],
+            runs,
         })
     }
 

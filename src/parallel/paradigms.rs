@@ -41,8 +41,10 @@ impl Paradigms {
     /// Validated constructor.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] for `window == 0` or a negative or NaN `tol`.
+    /// [`Error::InvalidParameter`] for `window == 0` or above [`crate::error::MAX_LEN`], or a
+    /// negative or NaN `tol`.
     pub fn new(grid: TimeGrid, window: usize, tol: f64) -> Result<Self> {
+        crate::error::check_count("window", Some(window))?;
         if window == 0 {
             return Err(Error::InvalidParameter {
                 name: "window",
@@ -71,11 +73,13 @@ impl Paradigms {
         for row in traj.chunks_exact_mut(d) {
             row.copy_from_slice(x);
         }
-        let (mut g, mut new, mut ts) = (vec![0.0; self.window * d], vec![0.0; d], vec![0.0; self.window]);
+        // a window longer than the chain is the whole chain
+        let window = self.window.min(n).max(1);
+        let (mut g, mut new, mut ts) = (vec![0.0; window * d], vec![0.0; d], vec![0.0; window]);
         let mut count = Rounds::default();
         let mut begin = 0;
         while begin < n {
-            let end = (begin + self.window).min(n);
+            let end = (begin + window).min(n);
             let m = end - begin;
             ts[..m].copy_from_slice(&times[begin..end]);
             score.round(&ts[..m], &traj[begin * d..end * d], &mut g[..m * d]);
@@ -101,7 +105,7 @@ impl Paradigms {
                 }
             }
             let last = end * d;
-            let new_end = (begin + converged + self.window).min(n);
+            let new_end = (begin + converged + window).min(n);
             for k in end + 1..=new_end {
                 traj.copy_within(last..last + d, k * d);
             }

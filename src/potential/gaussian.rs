@@ -38,8 +38,9 @@ impl DiagGaussian {
     /// `N(0, I_d / λ)`.
     ///
     /// # Errors
-    /// `d == 0` or `λ` not positive and finite.
+    /// `d == 0`, `d > MAX_LEN` ([`crate::error::MAX_LEN`]) or `λ` not positive and finite.
     pub fn isotropic(d: usize, precision: f64) -> Result<Self> {
+        crate::error::check_count("dim", Some(d))?;
         Self::new(vec![0.0; d], vec![precision; d])
     }
 
@@ -47,7 +48,7 @@ impl DiagGaussian {
     /// `logspace(−½ log₁₀ κ, ½ log₁₀ κ, d)`, so `m = κ^{−1/2}`, `L = κ^{1/2}`, `L/m = κ`.
     ///
     /// # Errors
-    /// `d == 0`, or `κ < 1` or not finite.
+    /// `d == 0`, `d > MAX_LEN` ([`crate::error::MAX_LEN`]), or `κ < 1` or not finite.
     pub fn ill_conditioned(d: usize, kappa: f64) -> Result<Self> {
         if !(kappa.is_finite() && kappa >= 1.0) {
             return Err(Error::InvalidParameter {
@@ -56,6 +57,7 @@ impl DiagGaussian {
                 expected: "finite and at least 1",
             });
         }
+        crate::error::check_count("dim", Some(d))?;
         let half = 0.5 * kappa.log10();
         let prec = (0..d)
             .map(|i| {

@@ -16,8 +16,10 @@ impl LogCoshProduct {
     /// The potential in dimension `d`.
     ///
     /// # Errors
-    /// `d == 0`.
+    /// `d == 0` or `d > MAX_LEN` ([`crate::error::MAX_LEN`]: the minimiser and every chain are
+    /// vectors of length `d`).
     pub fn new(dim: usize) -> Result<Self> {
+        crate::error::check_count("dim", Some(dim))?;
         if dim == 0 {
             return Err(Error::InvalidParameter {
                 name: "dim",

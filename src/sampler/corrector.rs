@@ -91,9 +91,9 @@ impl CorrectorKind {
     }
 
     fn validate(self) -> Result<()> {
-        let (name, n) = match self {
-            CorrectorKind::UlmcPar { cells, .. } => ("cells", cells),
-            CorrectorKind::RmUlmcPar { nodes, .. } => ("nodes", nodes),
+        let (name, n, picard) = match self {
+            CorrectorKind::UlmcPar { cells, picard } => ("cells", cells, picard),
+            CorrectorKind::RmUlmcPar { nodes, picard } => ("nodes", nodes, picard),
             _ => return Ok(()),
         };
         if n == 0 {
@@ -103,6 +103,8 @@ impl CorrectorKind {
                 expected: "at least 1",
             });
         }
+        crate::error::check_count(name, Some(n))?;
+        crate::error::check_count("picard", Some(picard))?;
         Ok(())
     }
 }

@@ -190,7 +190,8 @@ impl Ode {
     /// midpoints and `picard = K` Picard rounds per step.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidParameter`] if `nodes == 0`.
+    /// [`crate::Error::InvalidParameter`] if `nodes == 0`, or `nodes` or `picard` above
+    /// [`crate::error::MAX_LEN`].
     pub fn rm_par(grid: TimeGrid, nodes: usize, picard: usize) -> crate::Result<Self> {
         if nodes == 0 {
             return Err(crate::Error::InvalidParameter {
@@ -199,6 +200,8 @@ impl Ode {
                 expected: "at least 1",
             });
         }
+        crate::error::check_count("nodes", Some(nodes))?;
+        crate::error::check_count("picard", Some(picard))?;
         Ok(Ode {
             kind: OdeKind::RmPar { nodes, picard },
             grid,

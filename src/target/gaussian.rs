@@ -41,9 +41,11 @@ impl Gaussian {
     /// `N(m·1, v·I_d)`.
     ///
     /// # Errors
-    /// `dim == 0`, non-finite `mean`, or `var` not positive and finite.
+    /// `dim == 0` or `dim > MAX_LEN` ([`crate::error::MAX_LEN`]), non-finite `mean`, or `var`
+    /// not positive and finite.
     pub fn isotropic(dim: usize, mean: f64, var: f64) -> Result<Self> {
         crate::error::check_dim(dim)?;
+        crate::error::check_count("dim", Some(dim))?;
         check_finite("mean", mean)?;
         check_positive("var", var)?;
         Ok(Gaussian {

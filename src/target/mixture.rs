@@ -108,11 +108,13 @@ impl GaussianMixture {
     /// The Gaussian vectors come from `stream_rng(seed, 0)`.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] for `dim = 0`, `components = 0`, a negative or non-finite
-    /// `separation` or a `component_var` that is not positive and finite.
+    /// [`Error::InvalidParameter`] for `dim = 0`, `components = 0`, `components · dim > MAX_LEN`
+    /// ([`crate::error::MAX_LEN`]), a negative or non-finite `separation` or a `component_var`
+    /// that is not positive and finite.
     pub fn random(dim: usize, components: usize, separation: f64, component_var: f64, seed: u64) -> Result<Self> {
         check_dim(dim)?;
         check_components(components)?;
+        crate::error::check_count("components × dim", components.checked_mul(dim))?;
         check_nonnegative("separation", separation)?;
         check_positive("component_var", component_var)?;
         let mut rng = stream_rng(seed, 0);

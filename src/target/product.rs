@@ -495,9 +495,12 @@ impl Product {
     /// `ν^{⊗d}`, stored as one law and `d` (no `d` copies).
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for `dim = 0` or invalid law parameters.
+    /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for `dim = 0`, `dim > MAX_LEN`
+    /// ([`crate::error::MAX_LEN`]: every use needs buffers of length `d`) or invalid law
+    /// parameters.
     pub fn iid(law: Law1d, dim: usize) -> Result<Self> {
         check_dim(dim)?;
+        crate::error::check_count("dim", Some(dim))?;
         law.validate()?;
         Ok(Product {
             laws: Laws::Iid(law, dim),

@@ -48,7 +48,7 @@ use rand_distr::StandardNormal;
 use rayon::prelude::*;
 
 use super::{Score, Target};
-use crate::error::{Error, Result, check_finite, check_len, check_nonnegative, check_positive};
+use crate::error::{Error, Result, check_count, check_finite, check_len, check_nonnegative, check_positive};
 use crate::process::{alpha, sigma, sigma2};
 use crate::rng::{SampleRng, fill_normal, stream_rng};
 
@@ -232,8 +232,9 @@ impl<T: Target> Perturbed<T> {
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] for `eps_sc` negative or non-finite, a zero or non-finite
-    /// direction, all-zero or non-finite `a`, non-finite `b`, `features == 0`, `bandwidth` not
-    /// positive and finite, or fewer than 2 Monte Carlo samples; [`Error::DimensionMismatch`]
+    /// direction, all-zero or non-finite `a`, non-finite `b`, `features == 0`, `features · d` or
+    /// `features²` above [`crate::error::MAX_LEN`], `bandwidth` not positive and finite, or fewer
+    /// than 2 (or more than `MAX_LEN`) Monte Carlo samples; [`Error::DimensionMismatch`]
     /// when a vector's length is not `target.dim()`; [`Error::InvalidConfig`] when a Linear
     /// error is asked of a target without `data_mean`/`data_var`, when Monte Carlo is asked
     /// for a non-Fourier error, or when `N(t)` is not positive.
@@ -733,6 +734,9 @@ fn build_fourier<T: Target>(
     }
     check_positive("bandwidth", bandwidth)?;
     let d = target.dim();
+    // the K × d feature tables and the K × K Gram matrices
+    check_count("features × dim", features.checked_mul(d))?;
+    check_count("features²", features.checked_mul(features))?;
     let feats = Features::draw(d, features, bandwidth, &mut stream_rng(seed, 0));
     let has_cf = target.data_char_fn(&vec![0.0; d]).is_some();
     let interp = match method {
@@ -756,6 +760,7 @@ fn mc_interp<T: Target>(target: &T, feats: &Features, samples: usize, seed: u64)
             expected: "at least 2",
         });
     }
+    check_count("Monte Carlo samples", Some(samples))?;
     Interp::fit(|th| mc_nodes(target, feats, th, samples, seed), MAX_DEGREE_MC, samples)
 }
 
