@@ -188,47 +188,25 @@ fn draw_start(start: &LcStart, rng: &mut SampleRng, x: &mut [f64]) {
     }
 }
 
-/// Checks that the parallel widths (`cells`, `nodes`) and Picard rounds are at most
-/// [`crate::error::MAX_LEN`] and that the gradient and round counts of `runs` fit in `u64`, so
-/// that [`Kinetic::grads`] and [`LogConcaveSampler::rounds`] cannot overflow.
+/// Checks that the gradient and round counts of `runs` fit in `u64`, so that [`Kinetic::grads`]
+/// and [`LogConcaveSampler::rounds`] cannot overflow (the widths and Picard counts themselves are
+/// bounded by [`Corrector::new`]; the per-step costs are [`CorrectorKind::rounds_per_step`]).
 fn check_cost(runs: &[Corrector]) -> Result<()> {
-    use crate::error::check_count;
-    // (gradients, rounds) per step: the Picard step is `1 + R(K + 1)` gradients in `K + 2`
-    // rounds (`Rounds::picard_step`), one anchor evaluation when `R = 0`
-    let picard_step = |name: &'static str, width: usize, r: usize, picard: usize| -> Result<(u64, u64)> {
-        check_count(name, Some(width))?;
-        check_count("picard", Some(picard))?;
-        if r == 0 {
-            return Ok((1, 1));
-        }
-        let k1 = picard as u64 + 1;
-        Ok((1 + r as u64 * k1, k1 + 1))
-    };
     let (mut grads, mut rounds) = (0u64, 0u64);
     for c in runs {
-        let (g, r) = match c.kind {
-            CorrectorKind::Ulmc => (1, 1),
-            CorrectorKind::RmUlmc => (2, 2),
-            CorrectorKind::UlmcPar { cells, picard } => picard_step("cells", cells, cells.saturating_sub(1), picard)?,
-            CorrectorKind::RmUlmcPar { nodes, picard } => picard_step("nodes", nodes, nodes, picard)?,
+        let per = c.kind.rounds_per_step();
+        let add = |acc: u64, per_step: u64, expected: &'static str| {
+            per_step
+                .checked_mul(c.steps as u64)
+                .and_then(|x| x.checked_add(acc))
+                .ok_or(Error::InvalidParameter {
+                    name: "steps",
+                    value: c.steps as f64,
+                    expected,
+                })
         };
-        let steps = c.steps as u64;
-        grads = g
-            .checked_mul(steps)
-            .and_then(|x| x.checked_add(grads))
-            .ok_or(Error::InvalidParameter {
-                name: "steps",
-                value: c.steps as f64,
-                expected: "such that the gradient count fits in 64 bits",
-            })?;
-        rounds = r
-            .checked_mul(steps)
-            .and_then(|x| x.checked_add(rounds))
-            .ok_or(Error::InvalidParameter {
-                name: "steps",
-                value: c.steps as f64,
-                expected: "such that the round count fits in 64 bits",
-            })?;
+        grads = add(grads, per.work, "such that the gradient count fits in 64 bits")?;
+        rounds = add(rounds, per.rounds, "such that the round count fits in 64 bits")?;
     }
     Ok(())
 }

@@ -288,24 +288,12 @@ impl Corrector {
         rng: &mut SampleRng,
         work: &mut CorrectorWork,
     ) -> u64 {
-        self.run_inner(score, t, x, rng, work, None)
+        self.run_traced(score, t, x, rng, work, None)
     }
 
     /// [`Corrector::run_with`], recording the Picard residuals of every parallel step into
-    /// `trace`.
+    /// `trace` when one is given.
     pub fn run_traced<S: Score + ?Sized>(
-        &self,
-        score: &S,
-        t: f64,
-        x: &mut [f64],
-        rng: &mut SampleRng,
-        work: &mut CorrectorWork,
-        trace: &mut PicardTrace,
-    ) -> u64 {
-        self.run_inner(score, t, x, rng, work, Some(trace))
-    }
-
-    fn run_inner<S: Score + ?Sized>(
         &self,
         score: &S,
         t: f64,

@@ -195,10 +195,7 @@ pub fn run_stages_traced(
                 predictor::sde_step(score, t, h, &z, x, &mut ws);
                 1
             }
-            Stage::Correct { t, corrector } => match trace.as_deref_mut() {
-                Some(tr) => corrector.run_traced(score, t, x, rng, &mut cw, tr),
-                None => corrector.run_with(score, t, x, rng, &mut cw),
-            },
+            Stage::Correct { t, corrector } => corrector.run_traced(score, t, x, rng, &mut cw, trace.as_deref_mut()),
         };
     }
     nfe
