@@ -56,3 +56,27 @@ fn a_non_finite_trajectory_is_located_at_its_first_bad_step() {
         "{err}"
     );
 }
+
+/// ULA with a step beyond its stability limit (h = 3 on f = |x|²/2: x ← −2x + noise) overflows
+/// after about 1,030 doublings; the error names the chain and the first non-finite step.
+#[test]
+fn an_unstable_langevin_chain_is_located_at_its_first_bad_step() {
+    use randmid::langevin::{LcStart, Ula, sample_potential};
+    use randmid::potential::DiagGaussian;
+    let f = DiagGaussian::isotropic(2, 1.0).unwrap();
+    let ula = Ula::new(3.0, 2000).unwrap();
+    let err = sample_potential(&f, &ula, &LcStart::Point(vec![1.0, 1.0]), 3, 7).unwrap_err();
+    let Error::NonFinite { sample: i, at } = &err else {
+        panic!("{err}")
+    };
+    assert_eq!(*i, 0);
+    let step: usize = at
+        .split("step ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{at}"));
+    // |x| ≈ 2^k reaches f64::MAX (2^1024) after about 1024 steps
+    assert!((1000..1100).contains(&step), "{at}");
+    assert!(at.contains("of 2000 (h = 3)"), "{at}");
+}

@@ -55,6 +55,12 @@ pub trait LogConcaveSampler: Sync {
     fn rounds(&self) -> Option<Rounds> {
         None
     }
+    /// Replays one trajectory like [`LogConcaveSampler::run_potential`] and describes the first
+    /// step after which `x` is not finite (see [`crate::sampler::Sampler::locate_non_finite`]);
+    /// `None` if the sampler cannot tell.
+    fn locate_non_finite(&self, _f: &dyn Potential, _x: &mut [f64], _rng: &mut SampleRng) -> Option<String> {
+        None
+    }
 }
 
 /// Where the chains start.
@@ -150,10 +156,16 @@ pub fn sample_potential(
             *s = sampler.run_potential(f, x, &mut rng);
         });
     if let Some(i) = samples.chunks(dim).position(|x| x.iter().any(|v| !v.is_finite())) {
-        return Err(Error::NonFinite {
-            sample: i,
-            at: format!("the end of {}", sampler.name()),
-        });
+        // replay that chain (it depends only on (seed, i)) to find the first bad step
+        let mut rng = stream_rng(seed, i as u64);
+        let mut x = vec![0.0; dim];
+        draw_start(start, &mut rng, &mut x);
+        let at = sampler
+            .locate_non_finite(f, &mut x, &mut rng)
+            .map_or(format!("the end of {}", sampler.name()), |s| {
+                format!("{}: {s}", sampler.name())
+            });
+        return Err(Error::NonFinite { sample: i, at });
     }
     let total = stats.iter().fold(RunStats::default(), |a, s| RunStats {
         grads: a.grads + s.grads,
@@ -240,22 +252,46 @@ impl Ula {
     }
 }
 
+impl Ula {
+    /// The ULA chain from `x`; with `stop`, returns the index of the first step after which `x`
+    /// is not finite (the replay of [`LogConcaveSampler::locate_non_finite`]).
+    fn walk(&self, f: &dyn Potential, x: &mut [f64], rng: &mut SampleRng, stop: bool) -> Option<usize> {
+        let d = x.len();
+        let (mut z, mut g) = (vec![0.0; d], vec![0.0; d]);
+        for k in 0..self.steps {
+            fill_normal(rng, &mut z);
+            ula_step(f, self.h, x, &z, &mut g);
+            if stop && x.iter().any(|v| !v.is_finite()) {
+                return Some(k);
+            }
+        }
+        None
+    }
+}
+
 impl LogConcaveSampler for Ula {
     fn name(&self) -> String {
         format!("ula(h={}, N={})", self.h, self.steps)
     }
 
     fn run_potential(&self, f: &dyn Potential, x: &mut [f64], rng: &mut SampleRng) -> RunStats {
-        let d = x.len();
-        let (mut z, mut g) = (vec![0.0; d], vec![0.0; d]);
-        for _ in 0..self.steps {
-            fill_normal(rng, &mut z);
-            ula_step(f, self.h, x, &z, &mut g);
-        }
+        self.walk(f, x, rng, false);
         RunStats {
             grads: self.steps as u64,
             ..RunStats::default()
         }
+    }
+
+    fn locate_non_finite(&self, f: &dyn Potential, x: &mut [f64], rng: &mut SampleRng) -> Option<String> {
+        let k = self.walk(f, x, rng, true)?;
+        let i = x.iter().position(|v| !v.is_finite())?;
+        Some(format!(
+            "step {} of {} (h = {}); coordinate {i} = {}",
+            k + 1,
+            self.steps,
+            self.h,
+            x[i]
+        ))
     }
 }
 
@@ -458,6 +494,10 @@ impl LogConcaveSampler for Kinetic {
 
     fn rounds(&self) -> Option<Rounds> {
         Some(stages_rounds(&self.stages()))
+    }
+
+    fn locate_non_finite(&self, f: &dyn Potential, x: &mut [f64], rng: &mut SampleRng) -> Option<String> {
+        crate::sampler::locate_non_finite(&self.stages(), &GradScore(f), x, rng)
     }
 
     fn run_potential(&self, f: &dyn Potential, x: &mut [f64], rng: &mut SampleRng) -> RunStats {
