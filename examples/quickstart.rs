@@ -44,7 +44,7 @@ fn main() -> randmid::Result<()> {
 
     // a mixture: TV of the sampler's law in d = 64 to the exact q_δ
     let (d, law) = (64, Law1d::bimodal(2.0, 0.5)?);
-    let mixture = Product::iid(law.clone(), d)?;
+    let mixture = Product::iid(law, d)?;
     let grid = TimeGrid::geometric_tail(t_max, delta, 0.25)?;
     let rm = Ode::rm(grid);
     let out = sample(&mixture, &mixture, &rm, Start::Exact, 1_000, 2)?;
