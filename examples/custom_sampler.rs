@@ -83,7 +83,7 @@ fn main() -> randmid::Result<()> {
         let mut nstar = vec![];
         for &d in &dims {
             let problem = GridProblem {
-                points: 1001,
+                points: 2001,
                 ..GridProblem::new(law, d, Start::Exact)
             };
             let (mut nfe, mut tv, mut se) = (vec![], vec![], vec![]);
