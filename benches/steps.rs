@@ -69,5 +69,35 @@ fn bench_correctors(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_score, bench_predictors, bench_correctors);
+/// One parallel RM predictor step (R = 8 nodes, K = 2 Picard rounds: 4 rounds, 25 evaluations)
+/// and one ACV24 coarse step (M = 8 cells, K = 6: sequential ULMC at h/8, 50 evaluations);
+/// throughput in coordinates × evaluations per second.
+fn bench_parallel(c: &mut Criterion) {
+    use randmid::parallel::picard::PicardWork;
+    use randmid::parallel::rm_par::{RmParWork, rm_par_step};
+    use randmid::parallel::ulmc_par::ulmc_par_step;
+    use randmid::sampler::ulmc::UlmcCoeffs;
+    let mut g = c.benchmark_group("step/parallel (per evaluation)");
+    for d in DIMS {
+        let target = Gaussian::isotropic(d, 1.0, 4.0).unwrap();
+        let mut x = point(d);
+        let u = [0.1, 0.5, 0.9, 0.3, 0.7, 0.2, 0.6, 0.4];
+        let mut w = RmParWork::default();
+        g.throughput(Throughput::Elements(25 * d as u64));
+        g.bench_with_input(BenchmarkId::new("rm-par R=8 K=2", d), &d, |b, _| {
+            b.iter(|| rm_par_step(&target, 1.0, 1e-9, &u, 2, &mut x, &mut w))
+        });
+        let fine = UlmcCoeffs::new(2.0, 0.01 / 8.0).unwrap();
+        let (mut v, mut z) = (vec![0.0; d], vec![0.0; 16 * d]);
+        fill_normal(&mut stream_rng(3, 0), &mut z);
+        let mut pw = PicardWork::default();
+        g.throughput(Throughput::Elements(50 * d as u64));
+        g.bench_with_input(BenchmarkId::new("ulmc-par M=8 K=6", d), &d, |b, _| {
+            b.iter(|| ulmc_par_step(&target, 1.0, &fine, 8, 6, &mut x, &mut v, &z, &mut pw))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench_score, bench_predictors, bench_correctors, bench_parallel);
 criterion_main!(benches);
