@@ -125,6 +125,22 @@ fn verify<T>(input: &dyn Debug, result: &Result<T, Error>, expect: &Expect) -> R
     }
 }
 
+/// The expected outcome of a diagonal constructor taking means and one positive per-coordinate
+/// parameter (`scale`, e.g. variances or precisions): `dim` for no coordinates, a dimension
+/// mismatch for unequal lengths, Ok when every mean is finite and every scale positive, else an
+/// error naming `mean` or `scale`.
+fn diagonal_expect(mean: &[f64], scale: &[f64], scale_name: &'static str) -> Expect {
+    if mean.is_empty() {
+        params(&["dim"])
+    } else if mean.len() != scale.len() {
+        Expect::Err("DimensionMismatch", is_mismatch)
+    } else if mean.iter().all(|m| m.is_finite()) && scale.iter().all(|&v| pos(v)) {
+        Expect::Ok
+    } else {
+        params(&["mean", scale_name])
+    }
+}
+
 /// Positive and finite.
 fn pos(x: f64) -> bool {
     x.is_finite() && x > 0.0
@@ -329,15 +345,7 @@ fn gaussian_isotropic_and_diagonal_validate_dimension_means_and_variances() {
     check(256, prop_oneof![lists, valid], |(mean, var)| {
         let input = (&mean, &var);
         let r = guard(&input, || Gaussian::diagonal(mean.clone(), var.clone()))?;
-        let expect = if mean.is_empty() {
-            params(&["dim"])
-        } else if mean.len() != var.len() {
-            Expect::Err("DimensionMismatch", is_mismatch)
-        } else if mean.iter().all(|m| m.is_finite()) && var.iter().all(|&v| pos(v)) {
-            Expect::Ok
-        } else {
-            params(&["mean", "var"])
-        };
+        let expect = diagonal_expect(&mean, &var, "var");
         verify(&input, &r, &expect)?;
         if let Ok(g) = r {
             prop_assert_eq!(g.mean(), &mean[..]);
@@ -690,15 +698,7 @@ fn potentials_validate_dimension_precision_and_condition_number() {
     check(256, lists, |(mean, prec)| {
         let input = (&mean, &prec);
         let r = guard(&input, || DiagGaussian::new(mean.clone(), prec.clone()))?;
-        let expect = if mean.is_empty() {
-            params(&["dim"])
-        } else if mean.len() != prec.len() {
-            Expect::Err("DimensionMismatch", is_mismatch)
-        } else if mean.iter().all(|m| m.is_finite()) && prec.iter().all(|&l| pos(l)) {
-            Expect::Ok
-        } else {
-            params(&["mean", "precision"])
-        };
+        let expect = diagonal_expect(&mean, &prec, "precision");
         verify(&input, &r, &expect)?;
         Ok(())
     });
