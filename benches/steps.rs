@@ -6,8 +6,8 @@ use std::hint::black_box;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use randmid::rng::{fill_normal, stream_rng};
 use randmid::sampler::Corrector;
-use randmid::sampler::CorrectorKind;
 use randmid::sampler::predictor::{PredictorWork, ei_step, rm_step};
+use randmid::sampler::{CorrectorKind, CorrectorWork};
 use randmid::target::{Gaussian, Score};
 
 const DIMS: [usize; 3] = [64, 1_024, 65_536];
@@ -52,17 +52,54 @@ fn bench_predictors(c: &mut Criterion) {
     g.finish();
 }
 
+/// One corrector step with its noise, buffers allocated once ([`Corrector::draw_step`] then
+/// [`Corrector::step_with`]), next to the cost of drawing that noise alone (`2d` normals for
+/// ULMC, one uniform and `3d` normals for RM-ULMC): the goal is step ≤ normals + 1 ns per
+/// coordinate.
 fn bench_correctors(c: &mut Criterion) {
-    let mut g = c.benchmark_group("step/corrector (10 steps, incl. noise)");
+    let mut g = c.benchmark_group("step/corrector");
     for d in DIMS {
         let target = Gaussian::isotropic(d, 1.0, 4.0).unwrap();
         let mut x = point(d);
         let mut rng = stream_rng(2, 0);
-        g.throughput(Throughput::Elements(10 * d as u64));
+        g.throughput(Throughput::Elements(d as u64));
         for kind in [CorrectorKind::Ulmc, CorrectorKind::RmUlmc] {
             let corr = Corrector::new(kind, 2.0, 0.01, 0.1).unwrap();
-            g.bench_with_input(BenchmarkId::new(kind.name(), d), &d, |b, _| {
-                b.iter(|| corr.run(&target, 1.0, &mut x, &mut rng))
+            let coeffs = corr.coeffs();
+            let mut work = CorrectorWork::new(d);
+            g.bench_with_input(BenchmarkId::new(format!("{} step", kind.name()), d), &d, |b, _| {
+                b.iter(|| {
+                    corr.draw_step(&mut rng, &mut work);
+                    corr.step_with(&target, 1.0, &coeffs, &mut x, &mut work);
+                })
+            });
+            g.bench_with_input(
+                BenchmarkId::new(format!("{} noise only", kind.name()), d),
+                &d,
+                |b, _| b.iter(|| corr.draw_step(&mut rng, &mut work)),
+            );
+        }
+    }
+    g.finish();
+}
+
+/// The EI predictor step on a product target (iid coordinates, Bimodal and Gaussian1d laws):
+/// the per-coordinate 1-D score is the cost there.
+fn bench_product_steps(c: &mut Criterion) {
+    use randmid::target::{Law1d, Product};
+    let mut g = c.benchmark_group("step/predictor ei on products");
+    for d in DIMS {
+        g.throughput(Throughput::Elements(d as u64));
+        let laws = [
+            ("bimodal", Law1d::bimodal(2.0, 0.5).unwrap()),
+            ("gaussian1d", Law1d::gaussian(1.0, 4.0).unwrap()),
+        ];
+        for (name, law) in laws {
+            let target = Product::iid(law, d).unwrap();
+            let mut x = point(d);
+            let mut ws = PredictorWork::new(d);
+            g.bench_with_input(BenchmarkId::new(name, d), &d, |b, _| {
+                b.iter(|| ei_step(&target, 1.0, 1e-9, &mut x, &mut ws))
             });
         }
     }
@@ -99,5 +136,12 @@ fn bench_parallel(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_score, bench_predictors, bench_correctors, bench_parallel);
+criterion_group!(
+    benches,
+    bench_score,
+    bench_predictors,
+    bench_product_steps,
+    bench_correctors,
+    bench_parallel
+);
 criterion_main!(benches);

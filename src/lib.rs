@@ -39,6 +39,7 @@ pub mod cli;
 pub mod driver;
 pub mod error;
 pub mod grid;
+pub mod kernels;
 pub mod langevin;
 pub mod metrics;
 pub mod parallel;

@@ -56,10 +56,7 @@ pub fn score_from_x0(t: f64, x: &[f64], x0: &[f64], score: &mut [f64]) {
 /// Diffuses a data point to time `t` with the given standard normal draw:
 /// `x_t = α_t x₀ + σ_t z` (in place).
 pub fn diffuse(t: f64, x0: &mut [f64], z: &[f64]) {
-    let (a, s) = (alpha(t), sigma(t));
-    for (x, &zi) in x0.iter_mut().zip(z) {
-        *x = a * *x + s * zi;
-    }
+    crate::kernels::lincomb_in_place(x0, alpha(t), sigma(t), z);
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Reproducibility: a sample depends only on (seed, index), never on the rayon thread count or
 //! on how many samples are drawn; distinct indices get independent streams.
 
-use randmid::driver::{Start, sample};
+use randmid::driver::{Start, draw_start, sample};
 use randmid::grid::TimeGrid;
 use randmid::rng::{fill_normal, stream_rng};
 use randmid::sampler::pc::{PcSchedule, PredictorCorrector};
@@ -30,17 +30,27 @@ fn bits(xs: &[f64]) -> Vec<u64> {
     xs.iter().map(|x| x.to_bits()).collect()
 }
 
+/// 1, 2, 3 and 8 threads (more threads than cores is allowed: rayon still splits the work
+/// differently) give the same bits.
 #[test]
-fn samples_are_bitwise_identical_for_one_and_two_threads() {
+fn samples_are_bitwise_identical_for_any_thread_count() {
     let target = Gaussian::diagonal(vec![1.0, -0.5, 0.0], vec![4.0, 0.25, 1.0]).unwrap();
     for s in samplers() {
         let run = |threads: usize| {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
             pool.install(|| sample(&target, &target, s.as_ref(), Start::Gaussian, 257, 99).unwrap())
         };
-        let (a, b) = (run(1), run(2));
-        assert_eq!(bits(&a.samples), bits(&b.samples), "{}", s.name());
-        assert_eq!(a.nfe, b.nfe);
+        let one = run(1);
+        for k in [2, 3, 8] {
+            let other = run(k);
+            assert_eq!(
+                bits(&one.samples),
+                bits(&other.samples),
+                "{} with {k} threads",
+                s.name()
+            );
+            assert_eq!(one.nfe, other.nfe);
+        }
     }
 }
 
@@ -53,6 +63,30 @@ fn a_sample_depends_only_on_seed_and_index() {
         assert_eq!(bits(&small.samples), bits(&large.samples[..20]), "{}", s.name());
         let other_seed = sample(&target, &target, s.as_ref(), Start::Exact, 10, 6).unwrap();
         assert_ne!(bits(&small.samples), bits(&other_seed.samples));
+    }
+}
+
+/// Work order does not matter: replaying each sample alone from its own stream, in reverse index
+/// order and on one thread, gives the batch's bits (the batch runs in rayon's order).
+#[test]
+fn samples_do_not_depend_on_the_order_work_is_scheduled() {
+    let target = Gaussian::diagonal(vec![1.0, -0.5, 0.0, 2.0], vec![4.0, 0.25, 1.0, 0.5]).unwrap();
+    let (n, seed, d) = (33, 17, 4);
+    for s in samplers() {
+        let batch = sample(&target, &target, s.as_ref(), Start::Exact, n, seed).unwrap();
+        for i in (0..n).rev() {
+            let mut rng = stream_rng(seed, i as u64);
+            let mut x = vec![0.0; d];
+            draw_start(&target, Start::Exact, s.t_start(), &mut rng, &mut x);
+            let nfe = s.run(&target, &mut x, &mut rng);
+            assert_eq!(
+                bits(&x),
+                bits(&batch.samples[i * d..(i + 1) * d]),
+                "{} sample {i}",
+                s.name()
+            );
+            assert_eq!(nfe, batch.nfe[i]);
+        }
     }
 }
 

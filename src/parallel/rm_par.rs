@@ -56,17 +56,30 @@ impl NodeMap for RmParMap<'_> {
         for (i, yi) in y.chunks_exact_mut(d).enumerate() {
             let (e, p) = (self.grow[i], self.partial[i]);
             if i == 0 {
-                for ((a, yk), (&xk, &gk)) in acc.iter_mut().zip(yi.iter_mut()).zip(self.x.iter().zip(g0)) {
-                    *a = e * xk;
-                    *yk = *a + p * gk;
-                }
+                scan_first(acc, yi, self.x, g0, e, p);
             } else {
-                let gp = &g[(i - 1) * d..i * d];
-                for ((a, yk), &gk) in acc.iter_mut().zip(yi.iter_mut()).zip(gp) {
-                    *a = e * (*a + w * gk);
-                    *yk = *a + p * gk;
-                }
+                scan_next(acc, yi, &g[(i - 1) * d..i * d], e, w, p);
             }
+        }
+    }
+}
+
+crate::kernels::multiversion! {
+    /// Node 0 of the scan: `acc = e·x`, `y = acc + p·g₀`.
+    fn scan_first(acc: &mut [f64], y: &mut [f64], x: &[f64], g0: &[f64], e: f64, p: f64) {
+        for ((a, yk), (&xk, &gk)) in acc.iter_mut().zip(y.iter_mut()).zip(x.iter().zip(g0)) {
+            *a = e * xk;
+            *yk = *a + p * gk;
+        }
+    }
+}
+
+crate::kernels::multiversion! {
+    /// Node `i ≥ 1` of the scan: `acc ← e·(acc + w·g_{i−1})`, `y = acc + p·g_{i−1}`.
+    fn scan_next(acc: &mut [f64], y: &mut [f64], gp: &[f64], e: f64, w: f64, p: f64) {
+        for ((a, yk), &gk) in acc.iter_mut().zip(y.iter_mut()).zip(gp) {
+            *a = e * (*a + w * gk);
+            *yk = *a + p * gk;
         }
     }
 }

@@ -171,21 +171,46 @@ pub fn rm_ulmc_step_with<S: Score + ?Sized>(
 ) {
     let sigma = (2.0 * c.gamma).sqrt();
     let sx = sigma / c.gamma;
-    score.score(t, x, &mut work.g);
-    // Midpoint, and the parts of (x', v') that do not depend on s_t(x_mid).
-    let it = x.iter_mut().zip(v.iter_mut()).zip(&work.g).zip(work.mid.iter_mut());
-    for ((((xi, vi), &gi), mi), ((&a, &b), &e)) in it.zip(z1.iter().zip(z2).zip(z3)) {
-        let [w1, w2, w3] = c.noise([a, b, e]);
-        let (x0, v0) = (*xi, *vi);
-        *mi = x0 + c.mid.vel * v0 + c.mid.force * gi + sx * w1;
-        *xi = x0 + c.full.vel * v0 + sx * w2;
-        *vi = c.full.decay * v0 + sigma * w3;
-    }
-    score.score(t, &work.mid, &mut work.g);
-    let (kx, kv) = (c.h * c.rest.vel, c.h * c.rest.decay);
-    for ((xi, vi), &gi) in x.iter_mut().zip(v.iter_mut()).zip(&work.g) {
-        *xi += kx * gi;
-        *vi += kv * gi;
+    let RmUlmcWork { g, mid } = work;
+    crate::kernels::fused_blocks(score, x.len(), |eval, r| {
+        let (xb, vb, gb, mb) = (
+            &mut x[r.clone()],
+            &mut v[r.clone()],
+            &mut g[r.clone()],
+            &mut mid[r.clone()],
+        );
+        eval(t, r.start, xb, gb);
+        let zb = [&z1[r.clone()], &z2[r.clone()], &z3[r.clone()]];
+        rm_ulmc_first_pass(c, sigma, sx, zb, xb, vb, gb, mb);
+        eval(t, r.start, mb, gb);
+        crate::kernels::axpy(xb, c.h * c.rest.vel, gb);
+        crate::kernels::axpy(vb, c.h * c.rest.decay, gb);
+    });
+}
+
+crate::kernels::multiversion! {
+    /// The midpoint, and the parts of `(x', v')` that do not depend on `s_t(x_mid)`
+    /// (the first loop of [`rm_ulmc_step_with`]; baseline and AVX2 copies, bitwise identical).
+    #[allow(clippy::too_many_arguments)]
+    fn rm_ulmc_first_pass(
+        c: &RmUlmcCoeffs,
+        sigma: f64,
+        sx: f64,
+        z: [&[f64]; 3],
+        x: &mut [f64],
+        v: &mut [f64],
+        g: &[f64],
+        mid: &mut [f64],
+    ) {
+        let [z1, z2, z3] = z;
+        let it = x.iter_mut().zip(v.iter_mut()).zip(g).zip(mid.iter_mut());
+        for ((((xi, vi), &gi), mi), ((&a, &b), &e)) in it.zip(z1.iter().zip(z2).zip(z3)) {
+            let [w1, w2, w3] = c.noise([a, b, e]);
+            let (x0, v0) = (*xi, *vi);
+            *mi = x0 + c.mid.vel * v0 + c.mid.force * gi + sx * w1;
+            *xi = x0 + c.full.vel * v0 + sx * w2;
+            *vi = c.full.decay * v0 + sigma * w3;
+        }
     }
 }
 

@@ -18,6 +18,7 @@
 //! the textbook closed form of `Var ξ^x` loses ~6 digits at `γh = 5e-4`).
 
 use crate::error::{Result, check_positive};
+use crate::kernels::fused_blocks;
 use crate::target::Score;
 
 /// Below this dimensionless time `u = γτ` the kernel integrals use their Taylor series.
@@ -214,7 +215,8 @@ impl UlmcCoeffs {
 /// v' = η v + (1−η)/γ · g + ξ^v,          η = e^{−γh},   (ξ^x, ξ^v) = L (z_x, z_v)
 /// ```
 /// i.i.d. over coordinates with the covariance [`ulmc_noise_cov`]. `g_buf` is scratch of
-/// length `d`. Exact for a constant score. Allocates nothing.
+/// length `d`. Exact for a constant score. Allocates nothing. Block by block for separable
+/// scores ([`fused_blocks`]), with the same bits.
 #[allow(clippy::too_many_arguments)]
 pub fn ulmc_step<S: Score + ?Sized>(
     score: &S,
@@ -226,8 +228,11 @@ pub fn ulmc_step<S: Score + ?Sized>(
     z_v: &[f64],
     g_buf: &mut [f64],
 ) {
-    score.score(t, x, g_buf);
-    ulmc_update(coeffs, x, v, g_buf, z_x, z_v);
+    fused_blocks(score, x.len(), |eval, r| {
+        eval(t, r.start, &x[r.clone()], &mut g_buf[r.clone()]);
+        let (xb, vb) = (&mut x[r.clone()], &mut v[r.clone()]);
+        ulmc_update(coeffs, xb, vb, &g_buf[r.clone()], &z_x[r.clone()], &z_v[r]);
+    });
 }
 
 /// The linear part of [`ulmc_step`] with the frozen score `g` given (no evaluation), in place on
@@ -238,12 +243,19 @@ pub fn ulmc_step<S: Score + ?Sized>(
 /// The cell update of the parallel samplers' scans ([`crate::parallel`]); with `g = 0` it is the
 /// free OU flow of position and velocity plus the exact Brownian increments over `h`.
 pub fn ulmc_update(coeffs: &UlmcCoeffs, x: &mut [f64], v: &mut [f64], g: &[f64], z_x: &[f64], z_v: &[f64]) {
-    let f = coeffs.flow;
-    for ((((xi, vi), &gi), &zx), &zv) in x.iter_mut().zip(v.iter_mut()).zip(g).zip(z_x).zip(z_v) {
-        let (nx, nv) = coeffs.noise(zx, zv);
-        let v0 = *vi;
-        *xi += f.vel * v0 + f.force * gi + nx;
-        *vi = f.decay * v0 + f.vel * gi + nv;
+    ulmc_update_kernel(coeffs, x, v, g, z_x, z_v);
+}
+
+crate::kernels::multiversion! {
+    /// The loop of [`ulmc_update`] (baseline and AVX2 copies, bitwise identical).
+    fn ulmc_update_kernel(coeffs: &UlmcCoeffs, x: &mut [f64], v: &mut [f64], g: &[f64], z_x: &[f64], z_v: &[f64]) {
+        let f = coeffs.flow;
+        for ((((xi, vi), &gi), &zx), &zv) in x.iter_mut().zip(v.iter_mut()).zip(g).zip(z_x).zip(z_v) {
+            let (nx, nv) = coeffs.noise(zx, zv);
+            let v0 = *vi;
+            *xi += f.vel * v0 + f.force * gi + nx;
+            *vi = f.decay * v0 + f.vel * gi + nv;
+        }
     }
 }
 

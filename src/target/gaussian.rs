@@ -35,6 +35,9 @@ enum Cov {
 pub struct Gaussian {
     mean: Vec<f64>,
     cov: Cov,
+    /// `Some((m, v))` when the covariance is diagonal with every `μ_i = m` and `v_i = v`: the
+    /// score then streams `x` alone (no mean and variance arrays), with the same bits.
+    uniform: Option<(f64, f64)>,
 }
 
 impl Gaussian {
@@ -51,6 +54,7 @@ impl Gaussian {
         Ok(Gaussian {
             mean: vec![mean; dim],
             cov: Cov::Diag(vec![var; dim]),
+            uniform: Some((mean, var)),
         })
     }
 
@@ -67,9 +71,12 @@ impl Gaussian {
         for &v in &var {
             check_positive("var", v)?;
         }
+        let uniform =
+            (mean.iter().all(|&m| m == mean[0]) && var.iter().all(|&v| v == var[0])).then(|| (mean[0], var[0]));
         Ok(Gaussian {
             mean,
             cov: Cov::Diag(var),
+            uniform,
         })
     }
 
@@ -105,7 +112,25 @@ impl Gaussian {
         Ok(Gaussian {
             mean,
             cov: Cov::Full { q, lambda, chol },
+            uniform: None,
         })
+    }
+
+    /// The diagonal score `−(x_j − α μ_j)/(α² v_j + σ²)` for coordinates `j = start ..` (through
+    /// [`crate::kernels::uniform_gauss_score`] when all coordinates share `μ_j, v_j`, else
+    /// [`crate::kernels::diag_gauss_score`]; same bits). Writes nothing for a full covariance or
+    /// a range beyond the dimension.
+    fn diag_score(&self, a: f64, s2: f64, start: usize, x: &[f64], out: &mut [f64]) {
+        let r = start..start.saturating_add(x.len());
+        if let Some((m, v)) = self.uniform {
+            if r.end <= self.mean.len() {
+                crate::kernels::uniform_gauss_score(out, x, a * m, a * a * v + s2);
+            }
+        } else if let Cov::Diag(v) = &self.cov
+            && let (Some(m), Some(v)) = (self.mean.get(r.clone()), v.get(r))
+        {
+            crate::kernels::diag_gauss_score(out, x, m, v, a, s2);
+        }
     }
 
     /// The data mean `μ`.
@@ -166,11 +191,7 @@ impl Score for Gaussian {
     fn score(&self, t: f64, x: &[f64], out: &mut [f64]) {
         let (a, s2) = (alpha(t), sigma2(t));
         match &self.cov {
-            Cov::Diag(v) => {
-                for (((o, &xi), &m), &vi) in out.iter_mut().zip(x).zip(&self.mean).zip(v) {
-                    *o = -(xi - a * m) / (a * a * vi + s2);
-                }
-            }
+            Cov::Diag(_) => self.diag_score(a, s2, 0, x, out),
             Cov::Full { q, lambda, .. } => {
                 let c = rotate_in(q, x, &self.mean, a, |k| -1.0 / (a * a * lambda[k] + s2));
                 rotate_out(q, &c, out);
@@ -178,10 +199,26 @@ impl Score for Gaussian {
         }
     }
 
+    /// Separable when the covariance is diagonal.
+    fn separable(&self) -> Option<&dyn super::SeparableScore> {
+        match self.cov {
+            Cov::Diag(_) => Some(self),
+            Cov::Full { .. } => None,
+        }
+    }
+
     /// `sup_t ‖Σ_t^{−1}‖ = max(1, 1/λ_min(Σ))`.
     fn lipschitz(&self) -> Option<f64> {
         let lmin = self.cov_eigenvalues().iter().cloned().fold(f64::INFINITY, f64::min);
         Some((1.0 / lmin).max(1.0))
+    }
+}
+
+impl super::SeparableScore for Gaussian {
+    /// `−(x_j − e^{−t}μ_j)/(e^{−2t} v_j + σ_t²)` for the given coordinates. Writes nothing for a
+    /// full covariance (not separable) or a range beyond the dimension.
+    fn score_coords(&self, t: f64, start: usize, x: &[f64], out: &mut [f64]) {
+        self.diag_score(alpha(t), sigma2(t), start, x, out);
     }
 }
 

@@ -15,6 +15,7 @@
 
 use super::{Score, Target};
 use crate::error::{Error, Result, check_dim, check_finite, check_len, check_nonnegative, check_positive};
+use crate::kernels::sq_dist_scaled;
 use crate::process::{alpha, sigma2};
 use crate::rng::{SampleRng, fill_normal, stream_rng, uniform01};
 
@@ -248,12 +249,7 @@ impl GaussianMixture {
             let mu = self.mean(k);
             let quad: f64 = match &self.cov {
                 MixCov::Iso(_) => sq_dist_scaled(x, mu, at.a) / at.iso_c[k],
-                MixCov::Diag(_) => (0..self.dim)
-                    .map(|i| {
-                        let r = x[i] - at.a * mu[i];
-                        r * r / self.c(at, k, i)
-                    })
-                    .sum(),
+                MixCov::Diag(v) => diag_quad(x, mu, &v[k * self.dim..(k + 1) * self.dim], at.a, at.s2),
             };
             *l = at.log_norm[k] - 0.5 * quad;
         }
@@ -284,17 +280,14 @@ impl GaussianMixture {
                 let total: f64 = r.iter().zip(&at.iso_c).map(|(rk, ck)| rk / ck).sum();
                 out.iter_mut().zip(x).for_each(|(o, &xi)| *o = -total * xi);
                 for (k, (&rk, &ck)) in r.iter().zip(&at.iso_c).enumerate() {
-                    let coef = rk * at.a / ck;
-                    out.iter_mut().zip(me.mean(k)).for_each(|(o, &m)| *o += coef * m);
+                    crate::kernels::axpy(out, rk * at.a / ck, me.mean(k));
                 }
             }
-            MixCov::Diag(_) => {
+            MixCov::Diag(v) => {
                 out.iter_mut().for_each(|o| *o = 0.0);
                 for (k, &rk) in r.iter().enumerate() {
-                    let mu = me.mean(k);
-                    for i in 0..me.dim {
-                        out[i] += rk * (at.a * mu[i] - x[i]) / me.c(at, k, i);
-                    }
+                    let vk = &v[k * me.dim..(k + 1) * me.dim];
+                    diag_pull(out, rk, x, me.mean(k), vk, at.a, at.s2);
                 }
             }
         });
@@ -473,15 +466,27 @@ pub(crate) fn shared_cov_lipschitz(v_min: f64, diameter: f64) -> f64 {
     curvature.max(0.25 * diameter * diameter * g)
 }
 
-/// `Σ_i (x_i − a y_i)²`.
-fn sq_dist_scaled(x: &[f64], y: &[f64], a: f64) -> f64 {
-    x.iter()
-        .zip(y)
-        .map(|(&xi, &yi)| {
-            let r = xi - a * yi;
-            r * r
+crate::kernels::multiversion! {
+    /// `Σ_i (x_i − α μ_i)² / (α² v_i + σ²)`, the quadratic form of one diagonal component at
+    /// time `t` (summed as [`crate::kernels::sum_lanes`]).
+    fn diag_quad(x: &[f64], mu: &[f64], v: &[f64], a: f64, s2: f64) -> f64 {
+        let n = x.len().min(mu.len()).min(v.len());
+        let (x, mu, v) = (&x[..n], &mu[..n], &v[..n]);
+        crate::kernels::sum_lanes(n, |i| {
+            let r = x[i] - a * mu[i];
+            r * r / (a * a * v[i] + s2)
         })
-        .sum()
+    }
+}
+
+crate::kernels::multiversion! {
+    /// `out_i += r_k (α μ_i − x_i)/(α² v_i + σ²)`: one diagonal component's pull, weighted by its
+    /// responsibility.
+    fn diag_pull(out: &mut [f64], rk: f64, x: &[f64], mu: &[f64], v: &[f64], a: f64, s2: f64) {
+        for (((o, &xi), &m), &vi) in out.iter_mut().zip(x).zip(mu).zip(v) {
+            *o += rk * (a * m - xi) / (a * a * vi + s2);
+        }
+    }
 }
 
 /// Index `k` with `Σ_{j<k} π_j ≤ u < Σ_{j≤k} π_j` (the last positive-weight component if

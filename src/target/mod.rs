@@ -50,6 +50,24 @@ pub trait Score: Sync {
     fn lipschitz(&self) -> Option<f64> {
         None
     }
+
+    /// The score as a coordinate-separable map, when `s_t(x)_i` depends on `x_i` alone (product
+    /// laws, diagonal Gaussians). The sampler steps then evaluate and update block by block
+    /// while a block of coordinates sits in the L1 cache ([`crate::kernels::fused_blocks`]),
+    /// with the same bits as the whole-vector evaluation. Default `None`; wrappers that count,
+    /// perturb or otherwise observe evaluations keep the default, so they see whole-vector
+    /// calls.
+    fn separable(&self) -> Option<&dyn SeparableScore> {
+        None
+    }
+}
+
+/// A coordinate-separable score (see [`Score::separable`]).
+pub trait SeparableScore: Sync {
+    /// Writes `s_t(x)_j` for the coordinates `j = start .. start + x.len()`, given those
+    /// coordinates `x_j` only (`out.len() == x.len()`). Must equal the same entries of
+    /// [`Score::score`] bit for bit.
+    fn score_coords(&self, t: f64, start: usize, x: &[f64], out: &mut [f64]);
 }
 
 /// A data law `q` with exact sampling, so that experiments can start from the exact `q_T` and
@@ -109,8 +127,14 @@ macro_rules! delegate_score {
             fn score_batch(&self, t: f64, xs: &[f64], out: &mut [f64]) {
                 (**self).score_batch(t, xs, out)
             }
+            fn round(&self, times: &[f64], xs: &[f64], out: &mut [f64]) {
+                (**self).round(times, xs, out)
+            }
             fn lipschitz(&self) -> Option<f64> {
                 (**self).lipschitz()
+            }
+            fn separable(&self) -> Option<&dyn SeparableScore> {
+                (**self).separable()
             }
         }
     )*};

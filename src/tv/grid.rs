@@ -154,12 +154,18 @@ impl PathMap {
         if !(y >= self.y[0] && y <= self.y[g - 1]) {
             return f64::NEG_INFINITY;
         }
-        let b = (((y - self.y[0]) * self.inv_width) as usize).min(self.bucket.len() - 1);
-        let mut j = self.bucket[b] as usize;
+        let mut j = self.first_node(y);
         while j + 2 < g && self.y[j + 1] <= y {
             j += 1;
         }
         self.eval(j, y)
+    }
+
+    /// A node index `j ≤` the interpolation node of `y ∈ [y_0, y_{G−1}]` (0 for `y` outside or
+    /// NaN): the first node of `y`'s bucket, where the forward walk starts.
+    fn first_node(&self, y: f64) -> usize {
+        let b = (((y - self.y[0]) * self.inv_width) as usize).min(self.bucket.len() - 1);
+        if y >= self.y[0] { self.bucket[b] as usize } else { 0 }
     }
 
     /// `Σ_i ln(p_α(y_i)/ν_δ(y_i))` for coordinates sorted in increasing order: one merge-like
@@ -168,7 +174,8 @@ impl PathMap {
         debug_assert!(ys.windows(2).all(|w| w[0] <= w[1]));
         let g = self.y.len();
         let (lo, hi) = (self.y[0], self.y[g - 1]);
-        let (mut j, mut acc) = (0usize, 0.0);
+        let mut j = ys.first().map_or(0, |&y| self.first_node(y));
+        let mut acc = 0.0;
         for &y in ys {
             if !(y >= lo && y <= hi) {
                 return f64::NEG_INFINITY;

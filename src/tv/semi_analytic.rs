@@ -375,14 +375,48 @@ fn draw_reference_stats(problem: &Problem<'_>, rng: &mut SampleRng) -> Vec<(f64,
         .collect()
 }
 
-/// `ln N(x; law)` summed over slots, from the sufficient statistics (constants in `2π` cancel in
-/// every ratio and are left out).
-fn log_density(law: &DiagLaw, stats: &[(f64, f64)], r: f64) -> f64 {
-    let mut acc = 0.0;
-    for ((&m, &v), &(s1, s2)) in law.mean.iter().zip(&law.var).zip(stats) {
-        acc -= 0.5 * r * v.ln() + (s2 - 2.0 * m * s1 + r * m * m) / (2.0 * v);
+/// `ln N(x; law)` summed over slots as a function of the sufficient statistics `(s1, s2)` of each
+/// slot (`r` coordinates per slot; constants in `2π` cancel in every ratio and are left out),
+/// with everything that depends on the law alone computed once per α-path:
+/// ```text
+/// ln N = c₀ − Σ_i (s2_i − 2m_i s1_i + r m_i²) · 1/(2v_i),     c₀ = −½ r Σ_i ln v_i
+/// ```
+/// Each slot's quadratic keeps its own cancellation (`s2 ≈ r m²` when the point sits on the mean),
+/// as in the direct formula; per evaluation it costs four multiply-adds per slot and no logarithm.
+struct SlotGaussian {
+    c0: f64,
+    /// Per slot `(2m, r m², 1/(2v))`.
+    coef: Vec<[f64; 3]>,
+}
+
+impl SlotGaussian {
+    fn new(law: &DiagLaw, r: f64) -> Self {
+        let coef = law
+            .mean
+            .iter()
+            .zip(&law.var)
+            .map(|(&m, &v)| [2.0 * m, r * m * m, 1.0 / (2.0 * v)])
+            .collect();
+        let c0 = -0.5 * r * law.var.iter().map(|v| v.ln()).sum::<f64>();
+        SlotGaussian { c0, coef }
     }
-    acc
+
+    fn log_density(&self, stats: &[(f64, f64)]) -> f64 {
+        self.c0 - slot_quadratic(&self.coef, stats)
+    }
+}
+
+crate::kernels::multiversion! {
+    /// `Σ_i (s2_i − c_i0 s1_i + c_i1) c_i2`, summed as [`crate::kernels::sum_lanes`].
+    fn slot_quadratic(coef: &[[f64; 3]], stats: &[(f64, f64)]) -> f64 {
+        let n = coef.len().min(stats.len());
+        let (coef, stats) = (&coef[..n], &stats[..n]);
+        crate::kernels::sum_lanes(n, |i| {
+            let [m2, rm2, inv2v] = coef[i];
+            let (s1, s2) = stats[i];
+            (s2 - m2 * s1 + rm2) * inv2v
+        })
+    }
 }
 
 /// The nested estimator of tv-methodology §1.1.2 with `x ∼ π` (see [`super::nested`]) for a
@@ -398,16 +432,17 @@ pub fn nested_tv(problem: &Problem<'_>, sampler: &dyn Staged, cfg: &NestedConfig
     check_linear(problem)?;
     let stages = sampler.stages();
     let r = problem.repeat() as f64;
+    let reference = SlotGaussian::new(&problem.reference, r);
     nested(
         cfg,
         "semi-analytic",
-        |rng| Ok(propagate(problem, &stages, rng)),
+        |rng| Ok(SlotGaussian::new(&propagate(problem, &stages, rng), r)),
         |rng| {
             let stats = draw_reference_stats(problem, rng);
-            let lpi = log_density(&problem.reference, &stats, r);
+            let lpi = reference.log_density(&stats);
             (stats, lpi)
         },
-        |law, stats| log_density(law, stats, r),
+        |law, stats| law.log_density(stats),
     )
 }
 
