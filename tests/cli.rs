@@ -155,6 +155,34 @@ fn bad_arguments_exit_non_zero_with_a_message() {
             "t_max",
         ),
         (&["frobnicate"], "unknown command"),
+        (
+            &[
+                "sample",
+                "--target",
+                "iso-gaussian",
+                "--sampler",
+                "ei",
+                "--threads",
+                "5000",
+                "--out",
+                "x.csv",
+            ],
+            "--threads 5000: at most 1024",
+        ),
+        (
+            &[
+                "tv",
+                "--target",
+                "iso-gaussian",
+                "--dim",
+                "4",
+                "--sampler",
+                "rm",
+                "--n",
+                "1099511627776",
+            ],
+            "`n` = 1099511627776",
+        ),
     ];
     for (args, needle) in cases {
         let o = randmid(args);

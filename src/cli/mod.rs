@@ -21,6 +21,9 @@ use json::Json;
 use crate::driver::{self, Start};
 use crate::error::{Error, Result};
 
+/// The largest `--threads` accepted (a pool spawns all its threads up front).
+const MAX_THREADS: usize = 1024;
+
 const USAGE: &str = "\
 randmid — randomized-midpoint diffusion samplers on exact-score targets
 
@@ -265,6 +268,9 @@ fn sample(mut args: Args) -> Result<()> {
         Start::Gaussian
     };
     let threads = args.usize_or("threads", 0)?;
+    if threads > MAX_THREADS {
+        return Err(bad(format!("--threads {threads}: at most {MAX_THREADS}")));
+    }
     let out = args.required("out")?;
     args.finish()?;
     let clock = Instant::now();

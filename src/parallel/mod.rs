@@ -72,23 +72,24 @@ impl Rounds {
         }
     }
 
-    /// `self` followed by `next`: rounds and work add, width is the larger.
+    /// `self` followed by `next`: rounds and work add, width is the larger (counts saturate at
+    /// `u64::MAX` rather than wrap).
     #[must_use]
     pub fn then(self, next: Rounds) -> Self {
         Rounds {
-            rounds: self.rounds + next.rounds,
+            rounds: self.rounds.saturating_add(next.rounds),
             width: self.width.max(next.width),
-            work: self.work + next.work,
+            work: self.work.saturating_add(next.work),
         }
     }
 
-    /// `n` repetitions of `self` in sequence.
+    /// `n` repetitions of `self` in sequence (saturating).
     #[must_use]
     pub fn times(self, n: u64) -> Self {
         Rounds {
-            rounds: self.rounds * n,
+            rounds: self.rounds.saturating_mul(n),
             width: if n == 0 { 0 } else { self.width },
-            work: self.work * n,
+            work: self.work.saturating_mul(n),
         }
     }
 
@@ -105,7 +106,7 @@ impl Rounds {
             width: nodes as u64,
             work: nodes as u64,
         };
-        anchor.then(round.times(picard as u64 + 1))
+        anchor.then(round.times((picard as u64).saturating_add(1)))
     }
 }
 

@@ -41,11 +41,13 @@ impl Default for NestedConfig {
 }
 
 impl NestedConfig {
-    /// Checks `m` even and ≥ 2, `2 ≤ blocks ≤ n`.
+    /// Checks `m` even and ≥ 2, `2 ≤ blocks ≤ n`, and `n, m ≤` [`crate::error::MAX_LEN`].
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] naming the offending field.
     pub fn validate(&self) -> Result<()> {
+        crate::error::check_count("n", Some(self.n))?;
+        crate::error::check_count("m", Some(self.m))?;
         if self.m < 2 || self.m % 2 == 1 {
             return Err(Error::InvalidParameter {
                 name: "m",
