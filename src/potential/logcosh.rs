@@ -53,7 +53,7 @@ impl Potential for LogCoshProduct {
 
     fn grad(&self, x: &[f64], out: &mut [f64]) {
         for (o, &xi) in out.iter_mut().zip(x) {
-            *o = xi + xi.tanh();
+            *o = xi + crate::special::tanh(xi);
         }
     }
 
