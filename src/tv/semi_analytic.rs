@@ -130,55 +130,79 @@ struct State {
     svv: Vec<f64>,
 }
 
-/// Scratch vectors for reading maps off the step functions.
+/// Scratch vectors for reading maps off the step functions, and the last map read (allocated
+/// once per α-path: a propagation allocates nothing per stage).
 struct Probe {
     x: Vec<f64>,
     z: Vec<f64>,
     ws: PredictorWork,
     cw: CorrectorWork,
+    /// The predictor/SDE map `[a, b, c]` of [`ode_map`] and [`sde_map`].
+    map: [Vec<f64>; 3],
+    /// The corrector map of [`corrector_map`].
+    cmap: CorrectorMap,
 }
 
 impl Probe {
     fn new(k: usize) -> Self {
+        let pair = || (vec![0.0; k], vec![0.0; k]);
         Probe {
             x: vec![0.0; k],
             z: vec![0.0; k],
             ws: PredictorWork::new(k),
             cw: CorrectorWork::new(k),
+            map: [vec![0.0; k], vec![0.0; k], vec![0.0; k]],
+            cmap: CorrectorMap {
+                b: pair(),
+                x1: pair(),
+                v1: pair(),
+                noise: Vec::new(),
+            },
         }
+    }
+}
+
+/// `out = y − base`, element-wise.
+fn diff_into(out: &mut [f64], y: &[f64], base: &[f64]) {
+    for ((o, &yi), &bi) in out.iter_mut().zip(y).zip(base) {
+        *o = yi - bi;
     }
 }
 
 /// The affine per-slot map `x' = a x + b` of one ODE predictor step (ei, rm, rm-par), read off
 /// the real step at `x = 0` and `x = 1` with the same midpoints: both probes draw from copies of
-/// `rng`, which then advances past the step's draws.
-fn ode_map(problem: &Problem<'_>, kind: OdeKind, t: f64, h: f64, rng: &mut SampleRng, p: &mut Probe) -> [Vec<f64>; 3] {
+/// `rng`, which then advances past the step's draws. Leaves `[a, b, 0]` in `p.map`.
+fn ode_map(problem: &Problem<'_>, kind: OdeKind, t: f64, h: f64, rng: &mut SampleRng, p: &mut Probe) {
     let start = rng.clone();
-    let mut run = |x0: f64, p: &mut Probe| -> Vec<f64> {
+    let mut run = |x0: f64, p: &mut Probe| {
         *rng = start.clone();
         p.x.fill(x0);
         kind.step(problem.score, t, h, &mut p.x, &mut p.ws, rng);
-        p.x.clone()
     };
-    let b = run(0.0, p);
-    let a = run(1.0, p).iter().zip(&b).map(|(y, b)| y - b).collect();
-    [a, b, vec![0.0; p.x.len()]]
+    run(0.0, p);
+    p.map[1].copy_from_slice(&p.x);
+    run(1.0, p);
+    let [a, b, c] = &mut p.map;
+    diff_into(a, &p.x, b);
+    c.fill(0.0);
 }
 
 /// The affine per-slot map `x' = a x + b + c z` of a reverse-SDE step, read off the real step at
-/// `x = 0`, `x = 1` and `z = 1`.
-fn sde_map(problem: &Problem<'_>, t: f64, h: f64, p: &mut Probe) -> [Vec<f64>; 3] {
-    let run = |x0: f64, z0: f64, p: &mut Probe| -> Vec<f64> {
+/// `x = 0`, `x = 1` and `z = 1`. Leaves `[a, b, c]` in `p.map`.
+fn sde_map(problem: &Problem<'_>, t: f64, h: f64, p: &mut Probe) {
+    let run = |x0: f64, z0: f64, p: &mut Probe| {
         p.x.fill(x0);
         p.z.fill(z0);
         sde_step(problem.score, t, h, &p.z, &mut p.x, &mut p.ws);
-        p.x.clone()
     };
-    let b = run(0.0, 0.0, p);
-    let diff = |y: Vec<f64>| -> Vec<f64> { y.iter().zip(&b).map(|(y, b)| y - b).collect() };
-    let a = diff(run(1.0, 0.0, p));
-    let c = diff(run(0.0, 1.0, p));
-    [a, b, c]
+    run(0.0, 0.0, p);
+    p.map[1].copy_from_slice(&p.x);
+    run(1.0, 0.0, p);
+    let [a, b, _] = &mut p.map;
+    diff_into(a, &p.x, b);
+    run(0.0, 1.0, p);
+    let [_, b, c] = &mut p.map;
+    diff_into(c, &p.x, b);
 }
 
 /// Applies one predictor/SDE stage to the per-slot law of `x`.
@@ -201,10 +225,11 @@ struct CorrectorMap {
 
 /// Reads the map of one corrector step off the real step function ([`Corrector::step_with`]),
 /// with the step's uniforms already in `p.cw.uniforms` (the ULMC-type maps do not change between
-/// the steps of one call): one probe per unit state and per unit noise vector.
-fn corrector_map(problem: &Problem<'_>, c: &Corrector, coeffs: &UlmcCoeffs, t: f64, p: &mut Probe) -> CorrectorMap {
+/// the steps of one call): one probe per unit state and per unit noise vector. Leaves the map in
+/// `p.cmap`.
+fn corrector_map(problem: &Problem<'_>, c: &Corrector, coeffs: &UlmcCoeffs, t: f64, p: &mut Probe) {
     let (k, nz) = (p.x.len(), c.kind.normals_per_step());
-    let run = |x0: f64, v0: f64, zi: Option<usize>, p: &mut Probe| -> (Vec<f64>, Vec<f64>) {
+    let run = |x0: f64, v0: f64, zi: Option<usize>, p: &mut Probe| {
         p.x.fill(x0);
         p.cw.v.fill(v0);
         p.cw.z.clear();
@@ -213,13 +238,24 @@ fn corrector_map(problem: &Problem<'_>, c: &Corrector, coeffs: &UlmcCoeffs, t: f
             p.cw.z[j * k..(j + 1) * k].fill(1.0);
         }
         c.step_with(problem.score, t, coeffs, &mut p.x, &mut p.cw);
-        (p.x.clone(), p.cw.v.clone())
     };
-    CorrectorMap {
-        b: run(0.0, 0.0, None, p),
-        x1: run(1.0, 0.0, None, p),
-        v1: run(0.0, 1.0, None, p),
-        noise: (0..nz).map(|j| run(0.0, 0.0, Some(j), p)).collect(),
+    let keep = |p: &mut Probe, slot: fn(&mut CorrectorMap) -> &mut (Vec<f64>, Vec<f64>)| {
+        let (x, v) = slot(&mut p.cmap);
+        x.copy_from_slice(&p.x);
+        v.copy_from_slice(&p.cw.v);
+    };
+    run(0.0, 0.0, None, p);
+    keep(p, |m| &mut m.b);
+    run(1.0, 0.0, None, p);
+    keep(p, |m| &mut m.x1);
+    run(0.0, 1.0, None, p);
+    keep(p, |m| &mut m.v1);
+    p.cmap.noise.resize_with(nz, || (vec![0.0; k], vec![0.0; k]));
+    for j in 0..nz {
+        run(0.0, 0.0, Some(j), p);
+        let (x, v) = &mut p.cmap.noise[j];
+        x.copy_from_slice(&p.x);
+        v.copy_from_slice(&p.cw.v);
     }
 }
 
@@ -303,21 +339,26 @@ pub fn propagate_joint(problem: &Problem<'_>, stages: &[Stage<'_>], rng: &mut Sa
                 let coeffs = corrector.coeffs();
                 let draws = corrector.kind.uniforms_per_step();
                 // maps without uniforms serve every step of the call; others: one per draw
-                let fixed = (draws == 0).then(|| corrector_map(problem, corrector, &coeffs, t, &mut p));
+                if draws == 0 {
+                    corrector_map(problem, corrector, &coeffs, t, &mut p);
+                }
                 for _ in 0..corrector.steps {
-                    match &fixed {
-                        Some(map) => push_corrector(&mut st, map),
-                        None => {
-                            p.cw.uniforms.clear();
-                            p.cw.uniforms.extend((0..draws).map(|_| uniform01(rng)));
-                            let map = corrector_map(problem, corrector, &coeffs, t, &mut p);
-                            push_corrector(&mut st, &map);
-                        }
+                    if draws > 0 {
+                        p.cw.uniforms.clear();
+                        p.cw.uniforms.extend((0..draws).map(|_| uniform01(rng)));
+                        corrector_map(problem, corrector, &coeffs, t, &mut p);
                     }
+                    push_corrector(&mut st, &p.cmap);
                 }
             }
-            Stage::Ode { kind, t, h } => push_predictor(&mut st, &ode_map(problem, kind, t, h, rng, &mut p)),
-            Stage::Sde { t, h } => push_predictor(&mut st, &sde_map(problem, t, h, &mut p)),
+            Stage::Ode { kind, t, h } => {
+                ode_map(problem, kind, t, h, rng, &mut p);
+                push_predictor(&mut st, &p.map);
+            }
+            Stage::Sde { t, h } => {
+                sde_map(problem, t, h, &mut p);
+                push_predictor(&mut st, &p.map);
+            }
         }
     }
     JointLaw {
@@ -340,7 +381,8 @@ pub fn check_linear(problem: &Problem<'_>) -> Result<()> {
     let k = problem.slots();
     let (t, h) = (0.7, 0.1);
     let mut p = Probe::new(k);
-    let [a, b, _] = ode_map(problem, OdeKind::Ei, t, h, &mut stream_rng(0, 0), &mut p);
+    ode_map(problem, OdeKind::Ei, t, h, &mut stream_rng(0, 0), &mut p);
+    let [a, b, _] = p.map.clone();
     let mut rng = stream_rng(0x11a7, 0);
     let x: Vec<f64> = (0..k).map(|_| 2.0 * normal(&mut rng)).collect();
     let mut y = x.clone();
