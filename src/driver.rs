@@ -140,6 +140,7 @@ fn run_samples<T: Target + ?Sized, R: Send>(
         });
     }
     let len = crate::error::check_count("n × dim (samples × dimension)", n.checked_mul(dim))?;
+    sampler.check_dim(dim)?;
     let mut samples = vec![0.0; len];
     let per: Vec<(u64, R)> = samples
         .par_chunks_mut(dim)

@@ -2137,3 +2137,38 @@ fn parallel_samplers_with_absurd_widths_fail_with_a_typed_error() {
     }
     assert!(failures.is_empty(), "{failures:?}");
 }
+
+/// Widths that pass validation (≤ 2^30) but whose buffers at the run's dimension would exceed
+/// `MAX_LEN` doubles are refused by the drivers before anything is allocated (an out-of-memory
+/// abort before): `2^29` cells at d = 8 need `2^30 × 8` noise values per step.
+#[test]
+fn valid_widths_too_large_for_the_dimension_are_refused_before_allocating() {
+    use randmid::driver::{Start, sample};
+    use randmid::langevin::{LcStart, sample_potential};
+    use randmid::sampler::{OdeKind, PredictorCorrector};
+    let d = 8;
+    let width = 1usize << 29;
+    let target = Gaussian::isotropic(d, 0.0, 1.0).unwrap();
+    let grid = || TimeGrid::uniform(2.0, 0.1, 2).unwrap();
+    let is_size_error = |e: &Error| matches!(e, Error::InvalidParameter { name, .. } if name.contains("× dim"));
+    let kinetic = Kinetic::ulmc_par(2.0, 0.1, 2, width, 1).unwrap();
+    let f = DiagGaussian::isotropic(d, 1.0).unwrap();
+    let r = sample_potential(&f, &kinetic, &LcStart::Point(vec![0.0; d]), 1, 0);
+    assert!(r.as_ref().is_err_and(is_size_error), "ulmc-par: {:?}", r.err());
+    let rm_par = Ode::rm_par(grid(), width, 1).unwrap();
+    let r = sample(&target, &target, &rm_par, Start::Gaussian, 1, 0);
+    assert!(r.as_ref().is_err_and(is_size_error), "rm-par: {:?}", r.err());
+    let kind = CorrectorKind::RmUlmcPar {
+        nodes: width,
+        picard: 1,
+    };
+    let pc = PredictorCorrector {
+        predictor: OdeKind::Ei,
+        schedule: PcSchedule::user(grid(), 1.0, Corrector::new(kind, 2.0, 0.1, 0.2).unwrap()).unwrap(),
+    };
+    let r = sample(&target, &target, &pc, Start::Gaussian, 1, 0);
+    assert!(r.as_ref().is_err_and(is_size_error), "ei+rm-ulmc-par: {:?}", r.err());
+    // a ParaDiGMS window longer than the chain is the chain: accepted, and it runs
+    let paradigms = Paradigms::new(grid(), width, 0.1).unwrap();
+    assert!(sample(&target, &target, &paradigms, Start::Gaussian, 1, 0).is_ok());
+}

@@ -61,6 +61,13 @@ pub trait LogConcaveSampler: Sync {
     fn locate_non_finite(&self, _f: &dyn Potential, _x: &mut [f64], _rng: &mut SampleRng) -> Option<String> {
         None
     }
+    /// As [`crate::sampler::Sampler::check_dim`]: the per-trajectory buffers at `dim` fit.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the buffer that would be too large.
+    fn check_dim(&self, _dim: usize) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// Where the chains start.
@@ -129,6 +136,7 @@ pub fn sample_potential(
         });
     }
     crate::error::check_count("n × dim", n.checked_mul(dim))?;
+    sampler.check_dim(dim)?;
     match start {
         LcStart::Point(p) => crate::error::check_len("start point", dim, p.len())?,
         LcStart::Gaussian { center, var } => {
@@ -485,11 +493,18 @@ impl Sampler for Kinetic {
     fn run(&self, score: &dyn Score, x: &mut [f64], rng: &mut SampleRng) -> u64 {
         run_stages(&self.stages(), score, x, rng)
     }
+    fn check_dim(&self, dim: usize) -> Result<()> {
+        self.runs.iter().try_for_each(|c| c.kind.check_dim(dim))
+    }
 }
 
 impl LogConcaveSampler for Kinetic {
     fn name(&self) -> String {
         Sampler::name(self)
+    }
+
+    fn check_dim(&self, dim: usize) -> Result<()> {
+        Sampler::check_dim(self, dim)
     }
 
     fn rounds(&self) -> Option<Rounds> {

@@ -130,4 +130,12 @@ impl Sampler for Paradigms {
     fn run(&self, score: &dyn Score, x: &mut [f64], _rng: &mut SampleRng) -> u64 {
         self.solve(score, x).work
     }
+    /// The trajectory holds `(N + 1) × d` values (the window, `min(P, N) × d`, is smaller).
+    fn check_dim(&self, dim: usize) -> crate::Result<()> {
+        crate::sampler::check_rows(
+            "paradigms trajectory rows × dim",
+            self.grid.steps().saturating_add(1),
+            dim,
+        )
+    }
 }

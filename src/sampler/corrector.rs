@@ -80,6 +80,21 @@ impl CorrectorKind {
         }
     }
 
+    /// Checks that a step's buffers at dimension `d` fit: the `normals_per_step × d` noise and the
+    /// `width × d` Picard rows of the parallel kinds (each `≤` [`crate::error::MAX_LEN`]).
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidParameter`] naming the buffer.
+    pub fn check_dim(self, d: usize) -> Result<()> {
+        super::check_rows("corrector noise rows × dim", self.normals_per_step(), d)?;
+        let width = match self {
+            CorrectorKind::UlmcPar { cells, .. } => cells,
+            CorrectorKind::RmUlmcPar { nodes, .. } => nodes,
+            _ => 0,
+        };
+        super::check_rows("corrector Picard rows × dim", width, d)
+    }
+
     /// Standard-normal vectors (of length `d`) drawn per step: 2, 3, `2M`, `2(R + 1)`.
     pub fn normals_per_step(self) -> usize {
         match self {

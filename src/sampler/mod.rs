@@ -51,6 +51,22 @@ pub trait Sampler: Sync {
     fn locate_non_finite(&self, _score: &dyn Score, _x: &mut [f64], _rng: &mut SampleRng) -> Option<String> {
         None
     }
+
+    /// Checks that one trajectory's buffers at dimension `dim` stay within
+    /// [`crate::error::MAX_LEN`] doubles each (a parallel sampler holds `width × dim` node rows
+    /// and noise rows). The drivers call it before allocating, so an absurd width at a large
+    /// dimension is an error instead of an out-of-memory abort. Default: nothing to check.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidParameter`] naming the buffer that would be too large.
+    fn check_dim(&self, _dim: usize) -> crate::Result<()> {
+        Ok(())
+    }
+}
+
+/// `rows × dim ≤` [`crate::error::MAX_LEN`] for a buffer of `rows` length-`dim` rows.
+pub(crate) fn check_rows(name: &'static str, rows: usize, dim: usize) -> crate::Result<()> {
+    crate::error::check_count(name, rows.checked_mul(dim)).map(|_| ())
 }
 
 /// The first of `stages` after which `x` holds a NaN or ±∞, replaying them one by one with the

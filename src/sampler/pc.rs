@@ -208,6 +208,10 @@ impl Sampler for PredictorCorrector {
     fn locate_non_finite(&self, score: &dyn Score, x: &mut [f64], rng: &mut SampleRng) -> Option<String> {
         super::locate_non_finite(&self.stages(), score, x, rng)
     }
+    fn check_dim(&self, dim: usize) -> crate::Result<()> {
+        self.predictor.check_dim(dim)?;
+        self.schedule.corrector.kind.check_dim(dim)
+    }
 }
 
 impl Staged for PredictorCorrector {

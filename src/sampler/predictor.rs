@@ -140,6 +140,18 @@ impl OdeKind {
         }
     }
 
+    /// Checks that the step's buffers at dimension `d` fit (`rm-par`: `R × d` node rows, each
+    /// buffer `≤` [`crate::error::MAX_LEN`]).
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidParameter`] for `R × d` above the limit.
+    pub fn check_dim(self, d: usize) -> crate::Result<()> {
+        match self {
+            OdeKind::RmPar { nodes, .. } => super::check_rows("rm-par node rows × dim", nodes, d),
+            _ => Ok(()),
+        }
+    }
+
     /// Whether the step draws randomized midpoints (`rm`, `rm-par`).
     pub fn is_randomized(self) -> bool {
         !matches!(self, OdeKind::Ei)
@@ -230,6 +242,9 @@ impl Sampler for Ode {
     /// Randomness: one `α` per step (rm only), in step order.
     fn run(&self, score: &dyn Score, x: &mut [f64], rng: &mut SampleRng) -> u64 {
         run_stages(&self.stages(), score, x, rng)
+    }
+    fn check_dim(&self, dim: usize) -> crate::Result<()> {
+        self.kind.check_dim(dim)
     }
     fn locate_non_finite(&self, score: &dyn Score, x: &mut [f64], rng: &mut SampleRng) -> Option<String> {
         super::locate_non_finite(&self.stages(), score, x, rng)
