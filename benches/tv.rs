@@ -120,6 +120,16 @@ fn rm() -> Ode {
 // Semi-analytic
 // ---------------------------------------------------------------------------------------------
 
+/// The linear-Gaussian problem of data `N(mean, diag var)` diffused from `T_MAX` to `T_MIN`.
+fn problem<'a>(target: &'a Gaussian, mean: &[f64], var: &[f64], layout: Layout) -> Problem<'a> {
+    Problem {
+        score: target,
+        start: DiagLaw::diffused(mean, var, T_MAX),
+        reference: DiagLaw::diffused(mean, var, T_MIN),
+        layout,
+    }
+}
+
 fn bench_semi_analytic(c: &mut Criterion) {
     let sampler = rm();
     let stages = sampler.stages();
@@ -128,12 +138,7 @@ fn bench_semi_analytic(c: &mut Criterion) {
     for d in DIMS {
         let (mean, var) = (vec![0.5; d], distinct_vars(d));
         let target = Gaussian::diagonal(mean.clone(), var.clone()).unwrap();
-        let problem = Problem {
-            score: &target,
-            start: DiagLaw::diffused(&mean, &var, T_MAX),
-            reference: DiagLaw::diffused(&mean, &var, T_MIN),
-            layout: Layout::Diagonal,
-        };
+        let problem = problem(&target, &mean, &var, Layout::Diagonal);
         let mut rng = stream_rng(1, 0);
         g.throughput(Throughput::Elements((STEPS * d) as u64));
         g.bench_function(id(d), |b| b.iter(|| propagate(black_box(&problem), &stages, &mut rng)));
@@ -146,16 +151,12 @@ fn bench_semi_analytic(c: &mut Criterion) {
             let k = if repeated { 1 } else { d };
             let (mean, var) = (vec![0.5; k], if repeated { vec![2.0] } else { distinct_vars(d) });
             let target = Gaussian::diagonal(mean.clone(), var.clone()).unwrap();
-            let problem = Problem {
-                score: &target,
-                start: DiagLaw::diffused(&mean, &var, T_MAX),
-                reference: DiagLaw::diffused(&mean, &var, T_MIN),
-                layout: if repeated {
-                    Layout::Repeated(d)
-                } else {
-                    Layout::Diagonal
-                },
+            let layout = if repeated {
+                Layout::Repeated(d)
+            } else {
+                Layout::Diagonal
             };
+            let problem = problem(&target, &mean, &var, layout);
             let cfg = NestedConfig {
                 n: 2 * ((1 << 15) / d).max(1),
                 m: POOL,
@@ -174,12 +175,7 @@ fn bench_semi_analytic(c: &mut Criterion) {
     for d in DIMS {
         let (mean, var) = (vec![0.5; d], distinct_vars(d));
         let target = Gaussian::diagonal(mean.clone(), var.clone()).unwrap();
-        let problem = Problem {
-            score: &target,
-            start: DiagLaw::diffused(&mean, &var, T_MAX),
-            reference: DiagLaw::diffused(&mean, &var, T_MIN),
-            layout: Layout::Diagonal,
-        };
+        let problem = problem(&target, &mean, &var, Layout::Diagonal);
         g.throughput(Throughput::Elements((POOL * (POOL - 1) / 2 * d) as u64));
         g.bench_function(id(d), |b| {
             b.iter(|| chi2_ustat(black_box(&problem), &sampler, POOL, 5).unwrap())
