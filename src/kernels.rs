@@ -9,7 +9,7 @@
 //! same IEEE-754 operations in the same order on both paths: **the results are bitwise identical**
 //! on every x86-64 CPU, with or without AVX2 (tested in `tests/kernels.rs` against the baseline
 //! path, forced by [`force_baseline`]). Reductions ([`sq_dist_scaled`]) fix their summation order
-//! explicitly (eight interleaved partial sums), so they too are path-independent.
+//! explicitly (eight interleaved partial sums, [`sum_lanes2`]), so they too are path-independent.
 //!
 //! Why: a packed AVX2 division or multiply-add does four coordinates where SSE2 does two. The
 //! diagonal-Gaussian score drops from 0.78 to about 0.43 ns per coordinate and the EI update from
@@ -123,33 +123,61 @@ multiversion! {
     }
 }
 
-/// `Σ_{i<n} term(i)` in a fixed order: eight interleaved partial sums over blocks of eight
-/// indices, combined as `((s0+s4)+(s2+s6)) + ((s1+s5)+(s3+s7))`, then the tail `i ≥ 8⌊n/8⌋`
-/// in index order. The order does not depend on the CPU, so neither does the result; the eight
-/// independent chains let the compiler keep two (AVX2) or four (SSE2) vector accumulators.
+/// The fixed combination of eight lane sums: `((s0+s4)+(s2+s6)) + ((s1+s5)+(s3+s7))`.
 #[inline(always)]
-pub fn sum_lanes(n: usize, term: impl Fn(usize) -> f64) -> f64 {
-    let blocks = n / 8;
+fn combine(s: [f64; 8]) -> f64 {
+    ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]))
+}
+
+/// `Σ_i term(a_i, b_i)` over the common length in a fixed order: element `8k + j` goes to lane
+/// `j` of eight partial sums over whole blocks of eight, the lanes are combined as
+/// `((s0+s4)+(s2+s6)) + ((s1+s5)+(s3+s7))`, then the tail is added in index order. The order does
+/// not depend on the CPU, so neither does the result; the blocks (`as_chunks::<8>`) carry no
+/// bounds checks, so the lanes become vector registers (two with AVX2, four with SSE2).
+#[inline(always)]
+pub fn sum_lanes2<A: Copy, B: Copy>(a: &[A], b: &[B], term: impl Fn(A, B) -> f64) -> f64 {
+    let n = a.len().min(b.len());
+    let ((ac, at), (bc, bt)) = (a[..n].as_chunks::<8>(), b[..n].as_chunks::<8>());
     let mut s = [0.0f64; 8];
-    for b in 0..blocks {
-        for (j, sj) in s.iter_mut().enumerate() {
-            *sj += term(8 * b + j);
+    for (a8, b8) in ac.iter().zip(bc) {
+        for j in 0..8 {
+            s[j] += term(a8[j], b8[j]);
         }
     }
-    let mut total = ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
-    for i in 8 * blocks..n {
-        total += term(i);
+    let mut total = combine(s);
+    for (&x, &y) in at.iter().zip(bt) {
+        total += term(x, y);
+    }
+    total
+}
+
+/// [`sum_lanes2`] over three slices (same order).
+#[inline(always)]
+pub fn sum_lanes3<A: Copy, B: Copy, C: Copy>(a: &[A], b: &[B], c: &[C], term: impl Fn(A, B, C) -> f64) -> f64 {
+    let n = a.len().min(b.len()).min(c.len());
+    let ((ac, at), (bc, bt), (cc, ct)) = (
+        a[..n].as_chunks::<8>(),
+        b[..n].as_chunks::<8>(),
+        c[..n].as_chunks::<8>(),
+    );
+    let mut s = [0.0f64; 8];
+    for ((a8, b8), c8) in ac.iter().zip(bc).zip(cc) {
+        for j in 0..8 {
+            s[j] += term(a8[j], b8[j], c8[j]);
+        }
+    }
+    let mut total = combine(s);
+    for ((&x, &y), &z) in at.iter().zip(bt).zip(ct) {
+        total += term(x, y, z);
     }
     total
 }
 
 multiversion! {
-    /// `Σ_i (x_i − a·y_i)²` over the common length, summed as [`sum_lanes`].
+    /// `Σ_i (x_i − a·y_i)²` over the common length, summed as [`sum_lanes2`].
     pub fn sq_dist_scaled(x: &[f64], y: &[f64], a: f64) -> f64 {
-        let n = x.len().min(y.len());
-        let (x, y) = (&x[..n], &y[..n]);
-        sum_lanes(n, |i| {
-            let r = x[i] - a * y[i];
+        sum_lanes2(x, y, |xi, yi| {
+            let r = xi - a * yi;
             r * r
         })
     }

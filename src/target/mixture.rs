@@ -468,13 +468,11 @@ pub(crate) fn shared_cov_lipschitz(v_min: f64, diameter: f64) -> f64 {
 
 crate::kernels::multiversion! {
     /// `Σ_i (x_i − α μ_i)² / (α² v_i + σ²)`, the quadratic form of one diagonal component at
-    /// time `t` (summed as [`crate::kernels::sum_lanes`]).
+    /// time `t` (summed as [`crate::kernels::sum_lanes3`]).
     fn diag_quad(x: &[f64], mu: &[f64], v: &[f64], a: f64, s2: f64) -> f64 {
-        let n = x.len().min(mu.len()).min(v.len());
-        let (x, mu, v) = (&x[..n], &mu[..n], &v[..n]);
-        crate::kernels::sum_lanes(n, |i| {
-            let r = x[i] - a * mu[i];
-            r * r / (a * a * v[i] + s2)
+        crate::kernels::sum_lanes3(x, mu, v, |xi, mi, vi| {
+            let r = xi - a * mi;
+            r * r / (a * a * vi + s2)
         })
     }
 }

@@ -449,15 +449,9 @@ impl SlotGaussian {
 }
 
 crate::kernels::multiversion! {
-    /// `Σ_i (s2_i − c_i0 s1_i + c_i1) c_i2`, summed as [`crate::kernels::sum_lanes`].
+    /// `Σ_i (s2_i − c_i0 s1_i + c_i1) c_i2`, summed as [`crate::kernels::sum_lanes2`].
     fn slot_quadratic(coef: &[[f64; 3]], stats: &[(f64, f64)]) -> f64 {
-        let n = coef.len().min(stats.len());
-        let (coef, stats) = (&coef[..n], &stats[..n]);
-        crate::kernels::sum_lanes(n, |i| {
-            let [m2, rm2, inv2v] = coef[i];
-            let (s1, s2) = stats[i];
-            (s2 - m2 * s1 + rm2) * inv2v
-        })
+        crate::kernels::sum_lanes2(coef, stats, |[m2, rm2, inv2v], (s1, s2)| (s2 - m2 * s1 + rm2) * inv2v)
     }
 }
 
