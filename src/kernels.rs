@@ -133,7 +133,8 @@ fn combine(s: [f64; 8]) -> f64 {
 /// `j` of eight partial sums over whole blocks of eight, the lanes are combined as
 /// `((s0+s4)+(s2+s6)) + ((s1+s5)+(s3+s7))`, then the tail is added in index order. The order does
 /// not depend on the CPU, so neither does the result; the blocks (`as_chunks::<8>`) carry no
-/// bounds checks, so the lanes become vector registers (two with AVX2, four with SSE2).
+/// bounds checks, so the lanes become packed registers (LLVM keeps them in four two-wide
+/// registers on both paths; `objdump` check in paper-notes/performance.md).
 #[inline(always)]
 pub fn sum_lanes2<A: Copy, B: Copy>(a: &[A], b: &[B], term: impl Fn(A, B) -> f64) -> f64 {
     let n = a.len().min(b.len());
