@@ -1,30 +1,11 @@
 //! Reproducibility: a sample depends only on (seed, index), never on the rayon thread count or
 //! on how many samples are drawn; distinct indices get independent streams.
 
-use randmid::driver::{Start, draw_start, sample};
-use randmid::grid::TimeGrid;
-use randmid::rng::{fill_normal, stream_rng};
-use randmid::sampler::pc::{PcSchedule, PredictorCorrector};
-use randmid::sampler::{Corrector, CorrectorKind, Ode, OdeKind, ReverseSde, Sampler};
-use randmid::target::Gaussian;
+mod common;
 
-fn samplers() -> Vec<Box<dyn Sampler>> {
-    let grid = TimeGrid::uniform(3.0, 0.01, 12).unwrap();
-    let pc = |p, c| -> Box<dyn Sampler> {
-        let corr = Corrector::new(c, 2.0, 0.1, 0.3).unwrap();
-        Box::new(PredictorCorrector {
-            predictor: p,
-            schedule: PcSchedule::user(grid.clone(), 1.0, corr).unwrap(),
-        })
-    };
-    vec![
-        Box::new(Ode::ei(grid.clone())),
-        Box::new(Ode::rm(grid.clone())),
-        Box::new(ReverseSde { grid: grid.clone() }),
-        pc(OdeKind::Rm, CorrectorKind::Ulmc),
-        pc(OdeKind::Ei, CorrectorKind::RmUlmc),
-    ]
-}
+use randmid::driver::{Start, draw_start, sample};
+use randmid::rng::{fill_normal, stream_rng};
+use randmid::target::Gaussian;
 
 fn bits(xs: &[f64]) -> Vec<u64> {
     xs.iter().map(|x| x.to_bits()).collect()
@@ -35,7 +16,7 @@ fn bits(xs: &[f64]) -> Vec<u64> {
 #[test]
 fn samples_are_bitwise_identical_for_any_thread_count() {
     let target = Gaussian::diagonal(vec![1.0, -0.5, 0.0], vec![4.0, 0.25, 1.0]).unwrap();
-    for s in samplers() {
+    for s in common::sampler_families() {
         let run = |threads: usize| {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
             pool.install(|| sample(&target, &target, s.as_ref(), Start::Gaussian, 257, 99).unwrap())
@@ -57,7 +38,7 @@ fn samples_are_bitwise_identical_for_any_thread_count() {
 #[test]
 fn a_sample_depends_only_on_seed_and_index() {
     let target = Gaussian::isotropic(2, 0.5, 2.0).unwrap();
-    for s in samplers() {
+    for s in common::sampler_families() {
         let small = sample(&target, &target, s.as_ref(), Start::Exact, 10, 5).unwrap();
         let large = sample(&target, &target, s.as_ref(), Start::Exact, 40, 5).unwrap();
         assert_eq!(bits(&small.samples), bits(&large.samples[..20]), "{}", s.name());
@@ -72,7 +53,7 @@ fn a_sample_depends_only_on_seed_and_index() {
 fn samples_do_not_depend_on_the_order_work_is_scheduled() {
     let target = Gaussian::diagonal(vec![1.0, -0.5, 0.0, 2.0], vec![4.0, 0.25, 1.0, 0.5]).unwrap();
     let (n, seed, d) = (33, 17, 4);
-    for s in samplers() {
+    for s in common::sampler_families() {
         let batch = sample(&target, &target, s.as_ref(), Start::Exact, n, seed).unwrap();
         for i in (0..n).rev() {
             let mut rng = stream_rng(seed, i as u64);

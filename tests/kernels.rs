@@ -6,16 +6,15 @@
 //! `force_baseline` is process-wide, so everything that toggles it runs inside one test, under a
 //! lock.
 
+mod common;
+
 use std::sync::Mutex;
 
 use proptest::prelude::*;
 use randmid::driver::{Start, sample};
-use randmid::grid::TimeGrid;
 use randmid::kernels::{
     self, diag_gauss_score, force_baseline, lincomb, lincomb_in_place, sq_dist_scaled, uniform_gauss_score,
 };
-use randmid::sampler::pc::{PcSchedule, PredictorCorrector};
-use randmid::sampler::{Corrector, CorrectorKind, Ode, OdeKind, ReverseSde, Sampler};
 use randmid::target::{Gaussian, GaussianMixture, Score, Target};
 
 static LOCK: Mutex<()> = Mutex::new(());
@@ -104,27 +103,6 @@ proptest! {
     }
 }
 
-fn samplers() -> Vec<Box<dyn Sampler>> {
-    let grid = TimeGrid::uniform(2.0, 0.02, 6).unwrap();
-    let pc = |p: OdeKind, c: CorrectorKind| -> Box<dyn Sampler> {
-        let corr = Corrector::new(c, 2.0, 0.1, 0.2).unwrap();
-        Box::new(PredictorCorrector {
-            predictor: p,
-            schedule: PcSchedule::user(grid.clone(), 1.0, corr).unwrap(),
-        })
-    };
-    vec![
-        Box::new(Ode::ei(grid.clone())),
-        Box::new(Ode::rm(grid.clone())),
-        Box::new(Ode::rm_par(grid.clone(), 4, 2).unwrap()),
-        Box::new(ReverseSde { grid: grid.clone() }),
-        pc(OdeKind::Rm, CorrectorKind::Ulmc),
-        pc(OdeKind::Ei, CorrectorKind::RmUlmc),
-        pc(OdeKind::Rm, CorrectorKind::UlmcPar { cells: 4, picard: 2 }),
-        pc(OdeKind::Rm, CorrectorKind::RmUlmcPar { nodes: 3, picard: 1 }),
-    ]
-}
-
 /// Every sampler family, on targets whose scores use the kernels (diagonal Gaussian, isotropic
 /// and diagonal mixtures), at a dimension with a vector tail (d = 37): identical bits.
 #[test]
@@ -146,7 +124,7 @@ fn samplers_give_identical_bits_on_both_paths() {
     let diag = GaussianMixture::diagonal(vec![0.2, 0.5, 0.3], means, vars).unwrap();
     let targets: [&dyn Target; 3] = [&gauss, &iso, &diag];
     for target in targets {
-        for s in samplers() {
+        for s in common::sampler_families() {
             let (fast, base) = both_paths(|| sample(target, target, s.as_ref(), Start::Exact, 9, 4).unwrap());
             assert_eq!(
                 bits(&fast.samples),
@@ -226,7 +204,7 @@ fn separable_scores_match_the_whole_vector_score() {
 fn fused_steps_give_the_bits_of_whole_vector_steps() {
     let d = 1_300;
     for target in separable_targets(d) {
-        for s in samplers() {
+        for s in common::sampler_families() {
             let fused = sample(target.as_ref(), target.as_ref(), s.as_ref(), Start::Exact, 3, 8).unwrap();
             let whole = Whole(target.as_ref());
             let plain = sample(target.as_ref(), &whole, s.as_ref(), Start::Exact, 3, 8).unwrap();

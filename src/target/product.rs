@@ -608,9 +608,7 @@ impl Score for Product {
             Laws::Iid(law, _) => iid_score(law.score_at(&ctx), &ctx, xs, out),
             Laws::Hetero(laws) => {
                 for (x, o) in xs.chunks_exact(laws.len()).zip(out.chunks_exact_mut(laws.len())) {
-                    for ((oi, &xi), law) in o.iter_mut().zip(x).zip(laws) {
-                        *oi = law.score_ctx(&ctx, xi);
-                    }
+                    self.coords_at(&ctx, 0, x, o);
                 }
             }
         }
@@ -631,14 +629,22 @@ impl super::SeparableScore for Product {
     /// Coordinate-wise [`Law1d::score_t`] for coordinates `start ..` (nothing beyond the
     /// dimension).
     fn score_coords(&self, t: f64, start: usize, x: &[f64], out: &mut [f64]) {
-        let ctx = TimeCtx::new(t);
+        self.coords_at(&TimeCtx::new(t), start, x, out);
+    }
+}
+
+impl Product {
+    /// The scores of coordinates `start .. start + x.len()` at the time of `ctx` (nothing
+    /// beyond the dimension): one row of [`Score::score_batch`] and the blocks of
+    /// [`super::SeparableScore::score_coords`].
+    fn coords_at(&self, ctx: &TimeCtx, start: usize, x: &[f64], out: &mut [f64]) {
         let end = start.saturating_add(x.len());
         match &self.laws {
-            Laws::Iid(law, d) if end <= *d => iid_score(law.score_at(&ctx), &ctx, x, out),
+            Laws::Iid(law, d) if end <= *d => iid_score(law.score_at(ctx), ctx, x, out),
             Laws::Iid(..) => {}
             Laws::Hetero(laws) => {
                 for ((o, &xi), law) in out.iter_mut().zip(x).zip(laws.get(start..end).unwrap_or(&[])) {
-                    *o = law.score_ctx(&ctx, xi);
+                    *o = law.score_ctx(ctx, xi);
                 }
             }
         }
